@@ -1,0 +1,148 @@
+// The one typed model of an lvsd / ldirectord configuration.
+// Both front ends (ldirectord.cf and YAML) produce exactly this; everything downstream
+// (scheduler, checks, desired table, alerts) reads only this.
+//
+// Values are what the file says after ldirectord's own parse-time derivations
+// (service from port, protocol from port 53, ranges expanded, hostnames and service
+// names resolved). Settings that may be given globally and per virtual are kept apart
+// (`GlobalSettings` vs `VirtualService.overrides`) so a conversion writes them back where
+// they were; `effective()` in ./effective.ts merges them with ldirectord's precedence.
+
+export type Forward = 'gate' | 'masq' | 'ipip';
+export type Protocol = 'tcp' | 'udp' | 'fwm';
+export type Family = 4 | 6;
+
+/** checktype; `combined` is checktype=N (negotiate once every N+1 checks). */
+export type CheckType =
+  | 'connect'
+  | 'negotiate'
+  | 'combined'
+  | 'ping'
+  | 'external'
+  | 'external-perl'
+  | 'on'
+  | 'off';
+
+export const SERVICES = [
+  'dns', 'ftp', 'http', 'https', 'http_proxy', 'imap', 'imaps', 'ldap', 'ldaps', 'mysql', 'nntp',
+  'none', 'oracle', 'pgsql', 'pop', 'pops', 'radius', 'simpletcp', 'sip', 'smtp', 'submission',
+] as const;
+export type Service = (typeof SERVICES)[number];
+
+export type EmailStatus = 'starting' | 'running' | 'stopping' | 'reloading';
+
+/** Where a value came from, for error messages and alerts. */
+export interface Location {
+  file: string;
+  line: number;
+}
+
+/** A fallback ("sorry") server. port undefined = use the virtual's port. */
+export interface Fallback {
+  address: string;
+  family: Family;
+  port?: number;
+  forward: Forward;
+  source: Location;
+}
+
+/** Settings that exist both globally and per virtual; undefined = not given. */
+export interface InheritableSettings {
+  checktimeout?: number;
+  negotiatetimeout?: number;
+  checkinterval?: number;
+  checkcount?: number;
+  failurecount?: number;
+  fallback?: Fallback;
+  fallback6?: Fallback;
+  fallbackcommand?: string;
+  quiescent?: boolean;
+  emailalert?: string[];
+  emailalertfreq?: number;
+  emailalertstatus?: EmailStatus[];
+  cleanstop?: boolean;
+  smtp?: string;
+}
+
+export interface GlobalSettings extends InheritableSettings {
+  autoreload?: boolean;
+  callback?: string;
+  logfile?: string;
+  execute?: string[];
+  fork?: boolean;
+  supervised?: boolean;
+  readdquiescent?: boolean;
+  emailalertfrom?: string;
+  maintenancedir?: string;
+  // lvsd extensions (accepted in both formats; ldirectord would reject them)
+  /** verify TLS certificates of https/ldaps/imaps/pops checks (ldirectord: never). */
+  sslverify?: boolean;
+}
+
+export interface RealServer {
+  address: string;
+  family: Family;
+  /** 0 when the line gave no port (fwmark services). */
+  port: number;
+  forward: Forward;
+  weight: number;
+  /** per-real request/receive override (both or neither). */
+  request?: string;
+  receive?: string;
+  /** ipvsadm -y / -x thresholds; 0 = none. */
+  lower: number;
+  upper: number;
+  source: Location;
+}
+
+export interface VirtualService {
+  source: Location;
+  family: Family;
+  protocol: Protocol;
+  /** literal IP for tcp/udp services; undefined for fwmark. */
+  address?: string;
+  /** 0 for fwmark services. */
+  port: number;
+  fwmark?: number;
+  reals: RealServer[];
+  fallback?: Fallback;
+  service: Service;
+  checktype: CheckType;
+  /** for checktype=combined: negotiate after this many successful connects. */
+  negotiateEvery?: number;
+  checkcommand: string;
+  checkport?: number;
+  request: string;
+  receive: string;
+  httpmethod: 'GET' | 'HEAD';
+  virtualhost?: string;
+  login: string;
+  passwd: string;
+  database: string;
+  secret: string;
+  scheduler: string;
+  persistent?: number;
+  netmask?: string;
+  schedflags?: string;
+  ops: boolean;
+  monitorfile?: string;
+  servicename?: string;
+  comment?: string;
+  load?: string;
+  /** per-virtual values of the inheritable settings (fallback lives in `fallback`). */
+  overrides: Omit<InheritableSettings, 'fallback' | 'fallback6'>;
+}
+
+export interface Config {
+  /** absolute path of the file the model was read from. */
+  file: string;
+  format: 'cf' | 'yaml';
+  global: GlobalSettings;
+  virtuals: VirtualService[];
+  /** non-fatal findings (ldirectord's "Warning ..." lines). */
+  warnings: ConfigWarning[];
+}
+
+export interface ConfigWarning extends Location {
+  message: string;
+}

@@ -1,0 +1,69 @@
+// The daemon's event bus. The core (scheduler → health → table → reconciler) only emits;
+// logging, e-mail alerts, systemd notification and status subscribe. Nothing here blocks.
+import { EventEmitter } from 'node:events';
+import type { Config, VirtualService, RealServer } from '../config/model.js';
+import type { CheckResult } from '../checks/types.js';
+import type { Change } from '../ipvs/types.js';
+
+export type DaemonState = 'starting' | 'running' | 'reloading' | 'stopping';
+export type Health = 'unknown' | 'up' | 'down';
+
+/** What an IPVS change meant, in ldirectord's vocabulary (its log message catalogue, spec §3.6). */
+export type ChangeKind =
+  | 'added-virtual'
+  | 'changed-virtual'
+  | 'purged-virtual'
+  | 'added-real'
+  | 'restored-real'
+  | 'quiesced-real'
+  | 'readd-quiescent-real'
+  | 'deleted-real'
+  | 'purged-real'
+  | 'added-fallback'
+  | 'deleted-fallback';
+
+export interface DaemonEvents {
+  /** every finished check (debug log, monitorfile, metrics). */
+  check: [{ key: string; result: CheckResult; latencyMs: number; at: number }];
+  /** a real server's health changed in one virtual service. */
+  transition: [
+    {
+      virtual: VirtualService;
+      real: RealServer;
+      from: Health;
+      to: Health;
+      /** failures counted so far and the configured failurecount. */
+      failures: number;
+      failurecount: number;
+      message: string;
+      at: number;
+    },
+  ];
+  /** a soft failure: counted, not yet acted on (ldirectord logs these). */
+  softfail: [{ virtual: VirtualService; real: RealServer; failures: number; failurecount: number; message: string }];
+  /** a soft failure count was reset by a success. */
+  softreset: [{ virtual: VirtualService; real: RealServer }];
+  /** one IPVS change that was applied successfully. */
+  ipvs: [
+    {
+      kind: ChangeKind;
+      change: Change;
+      virtual?: VirtualService;
+      /** ldirectord's log line for this change, e.g. `Deleted real server: 10.1.1.2:80 (10.0.0.1:80)`. */
+      message: string;
+      /** `ip:port (vip:port)` for reals and fallbacks: the key of repeat alerts. */
+      subject?: string;
+      at: number;
+    },
+  ];
+  /** a change set or a read failed. */
+  'ipvs-error': [{ error: string; changes: Change[] }];
+  /** the desired table has been applied (after a round of checks, a reload, a repair). */
+  applied: [{ changes: number; at: number }];
+  state: [{ state: DaemonState; config: Config }];
+  reload: [{ ok: boolean; file: string; error?: string; at: number }];
+  /** free-form daemon log line. */
+  log: [{ level: 'error' | 'warn' | 'info' | 'debug'; message: string }];
+}
+
+export class DaemonBus extends EventEmitter<DaemonEvents> {}

@@ -1,0 +1,86 @@
+// The IPVS table as lvsd sees it, independent of how it is read or written
+// (ipvsadm, netlink, or the in-memory table of the demo and tests).
+import type { Family, Forward } from '../config/model.js';
+
+export type IpvsProtocol = 'tcp' | 'udp' | 'fwm';
+
+/** Identifies one virtual service in the kernel. */
+export interface ServiceKey {
+  protocol: IpvsProtocol;
+  family: Family;
+  /** tcp/udp: literal IP address (IPv6 without brackets); fwm: undefined. */
+  address?: string;
+  /** tcp/udp: port; fwm: 0. */
+  port: number;
+  /** fwm only. */
+  fwmark?: number;
+}
+
+export interface ServiceAttrs {
+  scheduler: string;
+  /** persistence timeout in seconds; undefined = not persistent. */
+  persistent?: number;
+  /** persistence netmask (dotted quad for IPv4, prefix length for IPv6); only with persistent. */
+  netmask?: string;
+  /** scheduler flags as ipvsadm -b takes them, e.g. `sh-fallback,sh-port`. */
+  schedflags?: string;
+  /** one-packet scheduling (udp only). */
+  ops: boolean;
+}
+
+export interface Dest {
+  address: string;
+  port: number;
+  forward: Forward;
+  weight: number;
+  /** -x upper and -y lower connection thresholds; 0 = none. */
+  upper: number;
+  lower: number;
+}
+
+export interface Service extends ServiceAttrs {
+  key: ServiceKey;
+  dests: Dest[];
+}
+
+export interface Table {
+  services: Service[];
+}
+
+/** One change; a change set is applied by a driver as one batch. */
+export type Change =
+  | { op: 'add-service'; service: ServiceKey; attrs: ServiceAttrs }
+  | { op: 'edit-service'; service: ServiceKey; attrs: ServiceAttrs }
+  | { op: 'del-service'; service: ServiceKey }
+  | { op: 'add-dest'; service: ServiceKey; dest: Dest }
+  | { op: 'edit-dest'; service: ServiceKey; dest: Dest }
+  | { op: 'del-dest'; service: ServiceKey; address: string; port: number };
+
+/** Outcome of applying a change set: which changes failed and why (the rest took effect). */
+export interface ApplyResult {
+  failed: { change: Change; error: string }[];
+}
+
+export interface IpvsDriver {
+  readonly name: string;
+  /** The whole current table. */
+  read(): Promise<Table>;
+  /** Apply the changes in order, as one batch where the backend allows it. */
+  apply(changes: Change[]): Promise<ApplyResult>;
+  close?(): Promise<void>;
+}
+
+/** Error from a driver that could not run at all (binary missing, hung, no permission). */
+export class IpvsError extends Error {
+  override name = 'IpvsError';
+}
+
+export function serviceKeyString(k: ServiceKey): string {
+  if (k.protocol === 'fwm') return `fwm${k.family === 6 ? '6' : ''}:${k.fwmark}`;
+  const a = k.address ?? '';
+  return `${k.protocol}:${a.includes(':') ? `[${a}]` : a}:${k.port}`;
+}
+
+export function destKeyString(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
