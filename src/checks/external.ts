@@ -1,0 +1,24 @@
+// checktype=external (spec §3.3 item 5): run checkcommand with `vip vport rip rport`
+// (fwmark services: `mark 0 rip rport`); exit 0 means up. No shell, PATH-only environment,
+// own process group killed as a whole at checktimeout (ldirectord only TERMed the child).
+import { runCheck, up, down } from './deadline.js';
+import { describeOutcome, runProcessGroup } from './process-group.js';
+import type { CheckTarget, Checker } from './types.js';
+
+export function externalArgs(t: CheckTarget): string[] {
+  return [t.vip, String(t.vport), t.host, String(t.rport)];
+}
+
+/** Run `file args` as a check under checktimeout: up on exit 0. */
+export function programChecker(argv: (t: CheckTarget) => [string, ...string[]]): Checker {
+  return {
+    check: (target, signal) =>
+      runCheck(signal, target.checktimeout, async (s) => {
+        const [file, ...args] = argv(target);
+        const outcome = await runProcessGroup(file, args, s);
+        return outcome.code === 0 ? up('Success') : down(describeOutcome(outcome));
+      }),
+  };
+}
+
+export const externalChecker: Checker = programChecker((t) => [t.checkcommand, ...externalArgs(t)]);

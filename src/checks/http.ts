@@ -1,0 +1,128 @@
+// Negotiate checks for services http, https and http_proxy (spec §6, check_http) with undici.
+// URL: `<schema>://<ip>:<checkport>/<request>`, or the request itself when it holds `://`.
+// Host header: the virtualhost, else the bare IP (no port), as LWP sent it. Up when the final
+// response (after at most 7 redirects, as LWP) is 2xx and its body matches `receive`.
+// Fixes over ldirectord: SNI from the virtualhost, optional certificate verification
+// (sslverify), a size cap on the body, and the virtualhost kept on same-origin redirects.
+import { Client } from 'undici';
+import net from 'node:net';
+import { hostPort } from '../config/effective.js';
+import { runCheck, up, down } from './deadline.js';
+import type { CheckTarget, Checker, CheckResult } from './types.js';
+
+export const MAX_REDIRECTS = 7;
+export const BODY_CAP = 1024 * 1024;
+const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+
+export function bareHost(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1');
+}
+
+/** The first URL of a check (ldirectord's ld_setup URL building). */
+export function checkUrl(t: CheckTarget): URL {
+  const path = t.request.replace(/^\//, '');
+  if (path.includes('://')) return new URL(path);
+  const schema = t.service === 'https' ? 'https' : 'http';
+  return new URL(`${schema}://${hostPort(bareHost(t.host), t.port)}/${path}`);
+}
+
+interface Hop {
+  url: URL;
+  /** origin of the proxy to send an absolute-form request to (http_proxy, http URLs only). */
+  proxy?: string;
+  hostHeader: string;
+  servername?: string;
+}
+
+function hopFor(t: CheckTarget, url: URL, first: URL): Hop {
+  const proxied = t.service === 'http_proxy' && url.protocol === 'http:';
+  const vhost = t.virtualhost?.trim() || undefined;
+  // Redirects elsewhere are ordinary requests to that host; the virtualhost only names the target.
+  const sameSite = !proxied && url.origin === first.origin;
+  const hostHeader = proxied ? url.host : sameSite ? (vhost ?? url.hostname) : url.host;
+  const hop: Hop = { url, hostHeader };
+  if (proxied) hop.proxy = `http://${hostPort(bareHost(t.host), t.port)}`;
+  if (sameSite && vhost && net.isIP(vhost) === 0) hop.servername = vhost;
+  return hop;
+}
+
+interface HopResponse {
+  status: number;
+  statusLine: string;
+  location?: string;
+  body: string;
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const part = chunk.subarray(0, cap - size);
+    chunks.push(part);
+    size += part.length;
+    // Leaving the loop destroys the stream: an endless body is cut here.
+    if (size >= cap) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function fetchHop(t: CheckTarget, hop: Hop, wantBody: boolean, signal: AbortSignal): Promise<HopResponse> {
+  const client = new Client(hop.proxy ?? hop.url.origin, {
+    connect: {
+      rejectUnauthorized: t.sslverify,
+      timeout: t.negotiatetimeout * 1000,
+      ...(hop.servername ? { servername: hop.servername } : {}),
+    },
+  });
+  try {
+    const res = await client.request({
+      path: hop.proxy ? hop.url.href : hop.url.pathname + hop.url.search,
+      method: t.httpmethod,
+      headers: { host: hop.hostHeader, 'user-agent': 'lvsd-healthcheck', connection: 'close' },
+      signal,
+      ...(hop.servername ? { servername: hop.servername } : {}),
+    });
+    const location = res.headers.location;
+    const isRedirect = REDIRECT_CODES.has(res.statusCode) && location !== undefined;
+    const body = wantBody && !isRedirect ? await readCapped(res.body, BODY_CAP) : '';
+    if (!res.body.destroyed) res.body.destroy();
+    return {
+      status: res.statusCode,
+      statusLine: `${res.statusCode} ${res.statusText ?? ''}`.trim(),
+      ...(isRedirect ? { location: Array.isArray(location) ? location[0] : location } : {}),
+      body,
+    };
+  } finally {
+    client.destroy().catch(() => {});
+  }
+}
+
+export async function httpCheck(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+  const first = checkUrl(t);
+  let url = first;
+  for (let redirects = 0; ; redirects++) {
+    const res = await fetchHop(t, hopFor(t, url, first), t.httpmethod === 'GET', signal);
+    const next = res.location !== undefined ? safeUrl(res.location, url) : undefined;
+    if (next && redirects < MAX_REDIRECTS) {
+      url = next;
+      continue;
+    }
+    if (res.status < 200 || res.status > 299) return down(res.statusLine);
+    if (t.receive && res.body.search(t.receive) < 0) return down('Response mismatch');
+    return up(res.statusLine);
+  }
+}
+
+/** A redirect target we follow: http(s) only, resolved against the current URL. */
+function safeUrl(location: string, base: URL): URL | undefined {
+  try {
+    const u = new URL(location, base);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const httpChecker: Checker = {
+  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => httpCheck(target, s)),
+};

@@ -1,0 +1,55 @@
+// Which Checker runs for a target: by checktype (spec §3.3), and for negotiate (and the
+// negotiate turns of checktype=N) by service (spec §6).
+import { CombinedChecker } from './combined.js';
+import { connectChecker } from './connect.js';
+import { dnsChecker } from './dns.js';
+import { externalPerlChecker } from './external-perl.js';
+import { externalChecker } from './external.js';
+import { httpChecker } from './http.js';
+import { pingChecker } from './ping.js';
+import { simpletcpChecker } from './simpletcp.js';
+import { sipChecker } from './sip.js';
+import { noneChecker, offChecker, onChecker } from './static.js';
+import { down } from './deadline.js';
+import type { CheckType, Service } from '../config/model.js';
+import type { CheckTarget, Checker } from './types.js';
+
+/** Negotiate checkers, one entry per service name. */
+const negotiators: Partial<Record<Service, Checker>> = {
+  dns: dnsChecker,
+  http: httpChecker,
+  https: httpChecker,
+  http_proxy: httpChecker,
+  none: noneChecker,
+  simpletcp: simpletcpChecker,
+  sip: sipChecker,
+};
+
+export function negotiatorFor(target: Pick<CheckTarget, 'service'>): Checker {
+  return (
+    negotiators[target.service] ?? {
+      check: async () => down(`negotiate check for service ${target.service} is not implemented`),
+    }
+  );
+}
+
+const combinedChecker = new CombinedChecker(negotiatorFor, connectChecker);
+
+const byChecktype: Record<Exclude<CheckType, 'negotiate'>, Checker> = {
+  combined: combinedChecker,
+  connect: connectChecker,
+  ping: pingChecker,
+  external: externalChecker,
+  'external-perl': externalPerlChecker,
+  on: onChecker,
+  off: offChecker,
+};
+
+export function checkerFor(target: CheckTarget): Checker {
+  return target.checktype === 'negotiate' ? negotiatorFor(target) : byChecktype[target.checktype];
+}
+
+/** Drop per-target state (checktype=N counters) of a target that left the configuration. */
+export function forgetTarget(key: string): void {
+  combinedChecker.forget(key);
+}
