@@ -17,7 +17,7 @@ export function tcpConnect(target: CheckTarget, signal: AbortSignal): Promise<Ch
       close();
       resolve(up('Success'));
     });
-    sock.once('error', (e) => {
+    sock.on('error', (e) => {
       close();
       reject(e);
     });

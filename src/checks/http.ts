@@ -82,6 +82,9 @@ async function fetchHop(t: CheckTarget, hop: Hop, wantBody: boolean, signal: Abo
       signal,
       ...(hop.servername ? { servername: hop.servername } : {}),
     });
+    // Destroying an unfinished body makes undici emit 'error' on it; unheard, that would be
+    // an uncaught exception in the daemon.
+    res.body.on('error', () => {});
     const location = res.headers.location;
     const isRedirect = REDIRECT_CODES.has(res.statusCode) && location !== undefined;
     const body = wantBody && !isRedirect ? await readCapped(res.body, BODY_CAP) : '';

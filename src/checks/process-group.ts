@@ -46,8 +46,8 @@ export function runProcessGroup(
       chunks.push(part);
       kept += part.length;
     };
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
+    child.stdout.on('data', keep).on('error', () => {});
+    child.stderr.on('data', keep).on('error', () => {});
 
     let escalation: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
@@ -58,7 +58,7 @@ export function runProcessGroup(
     };
     signal.addEventListener('abort', onAbort, { once: true });
 
-    child.once('error', (e: NodeJS.ErrnoException) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
       signal.removeEventListener('abort', onAbort);
       reject(new Error(`cannot run ${file}: ${e.code ?? e.message}`));
     });

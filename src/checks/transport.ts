@@ -37,7 +37,7 @@ export function tcpExchange(x: TcpExchange, signal: AbortSignal): Promise<CheckR
       }
       close();
     };
-    sock.once('error', (e) => {
+    sock.on('error', (e) => {
       close();
       reject(e);
     });
@@ -75,7 +75,7 @@ export function udpExchange(x: Exchange, family: 4 | 6, signal: AbortSignal): Pr
       close();
       reject(e);
     };
-    sock.once('error', fail);
+    sock.on('error', fail);
     sock.on('message', (msg) => {
       try {
         const verdict = x.answer(msg);

@@ -71,10 +71,13 @@ export async function listen(server: net.Server, host = '127.0.0.1'): Promise<nu
   return (server.address() as net.AddressInfo).port;
 }
 
-/** A TCP server that accepts and then says nothing, ever. Destroys its sockets on close. */
+/**
+ * A TCP server that accepts and then says nothing, ever — not even FIN when the client
+ * half-closes (allowHalfOpen). Destroys its sockets on close.
+ */
 export async function silentTcpServer(host = '127.0.0.1'): Promise<{ port: number; close: () => Promise<void> }> {
   const socks = new Set<net.Socket>();
-  const server = net.createServer((s) => {
+  const server = net.createServer({ allowHalfOpen: true }, (s) => {
     socks.add(s);
     s.on('error', () => {});
     s.on('close', () => socks.delete(s));
