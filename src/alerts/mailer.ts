@@ -1,0 +1,315 @@
+// E-mail alerts (spec §4) as a subscriber of the daemon bus.
+//
+// Which changes mail, emailalertstatus, emailalertfreq repeats and the subject/body follow
+// ldirectord. What differs, on purpose:
+//   * several emailalert addresses are separate recipients (ldirectord: one bogus RCPT);
+//   * events within `coalesceMs` of the first are one mail per recipient set, so a failed
+//     switch sends one mail, not 200;
+//   * sending never blocks checks: a bounded outbox per transport, retried with back-off;
+//   * `Readd Quiescent` mails say what the log says (ldirectord's mail said `Quiescent`);
+//   * the body ends with the virtual service's current state.
+import nodemailer, { type Mail } from 'nodemailer';
+import { existsSync } from 'node:fs';
+import { hostname as osHostname, userInfo } from 'node:os';
+import { effective, hostPort, virtualId } from '../config/effective.js';
+import type { Config, EmailStatus, VirtualService } from '../config/model.js';
+import type { ChangeKind, DaemonBus, DaemonEvents, DaemonState, Health } from '../daemon/events.js';
+import { compose, bareSubject, parseMailbox, redactor, type AlertItem, type Mailbox, type VirtualState } from './compose.js';
+import { Outbox } from './queue.js';
+
+export type { VirtualState, RealState } from './compose.js';
+
+export interface MailerOptions {
+  /** the running configuration; later ones arrive with `state` events. */
+  config?: Config;
+  /** the virtual service's state now (reals, health, IPVS weight); default: what the bus told us. */
+  describe?(v: VirtualService): VirtualState | undefined;
+  /** default os.hostname(). */
+  hostname?: string;
+  /** window after the first event in which events join one mail (default 1500 ms). */
+  coalesceMs?: number;
+  /** mails waiting per transport before the oldest is dropped (default 50). */
+  queueLimit?: number;
+  /** first retry delay, doubled up to retryMaxMs (defaults 2 s, 5 min). */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** how often repeat alerts are looked for (default 1000 ms; emailalertfreq is in seconds). */
+  repeatTickMs?: number;
+  /** SMTP connection, greeting and socket timeouts (default 10 s, 10 s, 30 s). */
+  smtpTimeoutMs?: number;
+  /** default /usr/sbin/sendmail (or /usr/lib/sendmail, or `sendmail` from PATH). */
+  sendmailPath?: string;
+}
+
+export interface Mailer {
+  /** Send what the coalescing window holds now. */
+  flush(): void;
+  /** Mails waiting in all outboxes. */
+  readonly queued: number;
+  /** Stop listening, flush, wait up to drainMs (default 5000) for the outboxes; drop the rest. */
+  close(drainMs?: number): Promise<void>;
+}
+
+/** Changes ldirectord mails about; virtual add/change/purge are not among them. */
+const MAILED: ReadonlySet<ChangeKind> = new Set<ChangeKind>([
+  'added-real', 'restored-real', 'quiesced-real', 'readd-quiescent-real', 'deleted-real', 'purged-real',
+  'added-fallback', 'deleted-fallback',
+]);
+/** Changes that start (or keep) "Inaccessible real server" repeats; every other mailed one ends them. */
+const STARTS_REPEAT: ReadonlySet<ChangeKind> = new Set<ChangeKind>(['quiesced-real', 'readd-quiescent-real', 'deleted-real']);
+
+const ALL_STATUS: EmailStatus[] = ['starting', 'running', 'stopping', 'reloading'];
+
+interface Settings {
+  to: string[];
+  status: EmailStatus[];
+  freq: number;
+  smtp?: string;
+}
+
+interface OutMail {
+  transport: string;
+  from?: Mailbox;
+  to: Mailbox[];
+  subject: string;
+  text: string;
+}
+
+interface Group {
+  transport: string;
+  from?: Mailbox;
+  to: Mailbox[];
+  items: AlertItem[];
+}
+
+/** `host`, `host:port`, `[v6]:port` or a bare v6 address. */
+export function parseSmtp(s: string): { host: string; port: number } {
+  const t = s.trim();
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(t);
+  if (v6) return { host: v6[1]!, port: v6[2] ? Number(v6[2]) : 25 };
+  const hp = /^([^:]+):(\d+)$/.exec(t);
+  if (hp) return { host: hp[1]!, port: Number(hp[2]) };
+  return { host: t, port: 25 };
+}
+
+function defaultSendmail(): string {
+  return ['/usr/sbin/sendmail', '/usr/lib/sendmail'].find((p) => existsSync(p)) ?? 'sendmail';
+}
+
+/** Worth retrying: anything but an SMTP 5xx answer. */
+function transient(err: unknown): boolean {
+  const code = (err as { responseCode?: unknown }).responseCode;
+  return !(typeof code === 'number' && code >= 500 && code < 600);
+}
+
+export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
+  let config = opts.config;
+  let daemonState: DaemonState = 'starting';
+  const hostname = opts.hostname ?? osHostname();
+  const log = (level: 'error' | 'warn' | 'info', message: string) => bus.emit('log', { level, message });
+  const warned = new Set<string>();
+  const warnOnce = (m: string) => {
+    if (warned.has(m)) return;
+    warned.add(m);
+    log('warn', m);
+  };
+
+  // -- settings ------------------------------------------------------------------------------
+  const settingsFor = (v?: VirtualService): Settings => {
+    if (config && v) {
+      const e = effective(config, v);
+      return { to: e.emailalert, status: e.emailalertstatus, freq: e.emailalertfreq, smtp: e.smtp };
+    }
+    const g = config?.global;
+    return { to: g?.emailalert ?? [], status: g?.emailalertstatus ?? ALL_STATUS, freq: g?.emailalertfreq ?? 0, smtp: g?.smtp };
+  };
+  const recipients = (list: string[]): Mailbox[] => {
+    const out: Mailbox[] = [];
+    for (const raw of list.flatMap((x) => x.split(','))) {
+      if (!raw.trim()) continue;
+      const mb = parseMailbox(raw);
+      if (mb) out.push(mb);
+      else warnOnce(`emailalert: ignoring unusable address ${JSON.stringify(raw.trim())}`);
+    }
+    return out;
+  };
+  const sender = (): Mailbox | undefined => {
+    const raw = config?.global.emailalertfrom;
+    if (!raw) return undefined;
+    const mb = parseMailbox(raw);
+    if (!mb) warnOnce(`emailalertfrom: ignoring unusable address ${JSON.stringify(raw)}`);
+    return mb;
+  };
+
+  // -- what the body says about a virtual, when the daemon gives no describe() ---------------
+  const seen = new Map<string, { health: Health; reason: string }>();
+  const realKey = (v: VirtualService, address: string, port: number) => `${virtualId(v)} ${hostPort(address, port)}`;
+  const describe = (v: VirtualService): VirtualState | undefined => {
+    try {
+      if (opts.describe) return opts.describe(v);
+    } catch {
+      return undefined;
+    }
+    return {
+      reals: v.reals.map((r) => {
+        const s = seen.get(realKey(v, r.address, r.port));
+        return { address: r.address, port: r.port, health: s?.health ?? 'unknown', reason: s?.reason };
+      }),
+    };
+  };
+
+  // -- outboxes, one per transport -------------------------------------------------------------
+  const timeout = opts.smtpTimeoutMs ?? 10_000;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SMTP and sendmail transports differ
+  const transports = new Map<string, Mail<any, any>>();
+  const transporter = (key: string): Mail<any, any> => {
+    let t = transports.get(key);
+    if (!t) {
+      if (key === 'sendmail') {
+        t = nodemailer.createTransport({ sendmail: true, newline: 'unix', path: opts.sendmailPath ?? defaultSendmail() });
+      } else {
+        const { host, port } = parseSmtp(key.slice('smtp:'.length));
+        t = nodemailer.createTransport({
+          host,
+          port,
+          secure: false,
+          name: hostname,
+          // Opportunistic STARTTLS, unverified, as MTAs relay (RFC 7435): an internal relay
+          // with a self-signed certificate must not silence alerts.
+          tls: { rejectUnauthorized: false },
+          connectionTimeout: timeout,
+          greetingTimeout: timeout,
+          socketTimeout: timeout * 3,
+        });
+      }
+      transports.set(key, t);
+    }
+    return t;
+  };
+  const outboxes = new Map<string, Outbox<OutMail>>();
+  const outbox = (key: string): Outbox<OutMail> => {
+    let o = outboxes.get(key);
+    if (!o) {
+      o = new Outbox<OutMail>({
+        limit: opts.queueLimit ?? 50,
+        retryInitialMs: opts.retryInitialMs ?? 2000,
+        retryMaxMs: opts.retryMaxMs ?? 300_000,
+        transient,
+        log,
+        describe: (m) => m.subject,
+        send: async (m) => {
+          const user = (() => {
+            try {
+              return userInfo().username;
+            } catch {
+              return 'root';
+            }
+          })();
+          await transporter(m.transport).sendMail({
+            from: m.from ?? { name: '', address: `${user}@${hostname}` },
+            to: m.to,
+            subject: m.subject,
+            text: m.text,
+          });
+        },
+      });
+      outboxes.set(key, o);
+    }
+    return o;
+  };
+
+  // -- coalescing window ---------------------------------------------------------------------
+  const groups = new Map<string, Group>();
+  let window: NodeJS.Timeout | undefined;
+  const flush = () => {
+    if (window) clearTimeout(window);
+    window = undefined;
+    const redact = redactor(config);
+    for (const g of groups.values()) {
+      const content = compose(g.items, { hostname, describe, redact });
+      log('info', `emailalert: ${redact(bareSubject(g.items))}`);
+      outbox(g.transport).push({ transport: g.transport, from: g.from, to: g.to, ...content });
+    }
+    groups.clear();
+  };
+  const enqueue = (item: AlertItem) => {
+    const s = settingsFor(item.virtual);
+    if (!s.status.includes(item.status)) return;
+    const to = recipients(s.to);
+    if (!to.length) return;
+    const from = sender();
+    const transport = s.smtp ? `smtp:${s.smtp.trim()}` : 'sendmail';
+    const key = JSON.stringify([transport, from?.address ?? '', to.map((m) => m.address.toLowerCase()).sort()]);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { transport, from, to, items: [] }));
+    g.items.push(item);
+    if (!window) {
+      window = setTimeout(flush, opts.coalesceMs ?? 1500);
+      window.unref();
+    }
+  };
+
+  // -- repeats (emailalertfreq) ----------------------------------------------------------------
+  const repeats = new Map<string, { virtual?: VirtualService; alertAt: number }>();
+  const repeatTimer = setInterval(() => {
+    const now = Date.now();
+    for (const [subject, r] of repeats) {
+      const freq = settingsFor(r.virtual).freq;
+      if (freq <= 0) {
+        repeats.delete(subject);
+        continue;
+      }
+      if (now - r.alertAt < freq * 1000) continue;
+      r.alertAt = now;
+      enqueue({ kind: 'inaccessible', message: `Inaccessible real server: ${subject}`, subject, virtual: r.virtual, status: daemonState, at: now });
+    }
+  }, opts.repeatTickMs ?? 1000);
+  repeatTimer.unref();
+
+  // -- bus -------------------------------------------------------------------------------------
+  const onIpvs = (e: DaemonEvents['ipvs'][0]) => {
+    if (e.kind === 'purged-virtual' && e.virtual) {
+      const label = e.message.replace(/^.*?: /, '');
+      for (const k of repeats.keys()) if (k.endsWith(`(${label})`)) repeats.delete(k);
+    }
+    if (!MAILED.has(e.kind)) return;
+    // repeat bookkeeping comes before the status filter, as in ldirectord
+    if (e.subject) {
+      if (STARTS_REPEAT.has(e.kind) && settingsFor(e.virtual).freq > 0) repeats.set(e.subject, { virtual: e.virtual, alertAt: Date.now() });
+      else repeats.delete(e.subject);
+    }
+    enqueue({ kind: e.kind, message: e.message, subject: e.subject, virtual: e.virtual, status: daemonState, at: e.at });
+  };
+  const onState = (e: DaemonEvents['state'][0]) => {
+    daemonState = e.state;
+    config = e.config;
+  };
+  const onTransition = (e: DaemonEvents['transition'][0]) => {
+    seen.set(realKey(e.virtual, e.real.address, e.real.port), { health: e.to, reason: e.message });
+  };
+  bus.on('ipvs', onIpvs);
+  bus.on('state', onState);
+  bus.on('transition', onTransition);
+
+  let closing: Promise<void> | undefined;
+  return {
+    flush,
+    get queued() {
+      let n = 0;
+      for (const o of outboxes.values()) n += o.size;
+      return n;
+    },
+    close(drainMs = 5000) {
+      closing ??= (async () => {
+        bus.off('ipvs', onIpvs);
+        bus.off('state', onState);
+        bus.off('transition', onTransition);
+        clearInterval(repeatTimer);
+        flush();
+        await Promise.all([...outboxes.values()].map((o) => o.drain(drainMs)));
+        for (const t of transports.values()) t.close();
+      })();
+      return closing;
+    },
+  };
+}
