@@ -42,16 +42,20 @@ function recordText(a: Answer): string | undefined {
   return undefined;
 }
 
+const TRUNCATED = 'Truncated answer';
+
 /** Verdict for one reply, or undefined when it is not the answer to our query (ignore it). */
 function judge(reply: Buffer, id: number, receive: RegExp | undefined): CheckResult | undefined {
+  // Someone else's datagram (wrong id) must not fail the check, however malformed it is.
+  if (reply.length < 2 || reply.readUInt16BE(0) !== id) return undefined;
   let p: DecodedPacket;
   try {
     p = dnsPacket.decode(reply);
   } catch (e) {
     return down(`Malformed answer: ${(e as Error).message}`);
   }
-  if (p.id !== id || !p.flag_qr) return undefined;
-  if (p.flag_tc) return down('Truncated answer');
+  if (!p.flag_qr) return undefined;
+  if (p.flag_tc) return down(TRUNCATED);
   const rcode = (p as { rcode?: string }).rcode ?? 'NOERROR';
   if (rcode !== 'NOERROR') return down(`DNS error ${rcode}`);
   const found = (p.answers ?? []).map(recordText).filter((x): x is string => x !== undefined);
@@ -71,20 +75,21 @@ class TcpReply {
   }
 }
 
-export async function dnsCheck(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+function dnsQuery(t: CheckTarget): { id: number; query: dnsPacket.Packet } {
   const id = randomInt(0, 0x10000);
   const { name, type } = dnsQuestion(t.request);
-  const query: dnsPacket.Packet = {
-    type: 'query',
-    id,
-    flags: dnsPacket.RECURSION_DESIRED,
-    questions: [{ type, name, class: 'IN' }],
-  };
-  if (t.protocol !== 'tcp') {
-    const request = (): Buffer => dnsPacket.encode(query);
-    const answer = (msg: Buffer): CheckResult | undefined => judge(msg, id, t.receive);
-    return udpExchange({ host: t.host, port: t.port, request, answer }, familyOf(t.host, t.family), signal);
-  }
+  return { id, query: { type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type, name, class: 'IN' }] } };
+}
+
+function overUdp(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+  const { id, query } = dnsQuery(t);
+  const request = (): Buffer => dnsPacket.encode(query);
+  const answer = (msg: Buffer): CheckResult | undefined => judge(msg, id, t.receive);
+  return udpExchange({ host: t.host, port: t.port, request, answer }, familyOf(t.host, t.family), signal);
+}
+
+function overTcp(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+  const { id, query } = dnsQuery(t);
   const reply = new TcpReply();
   return tcpExchange(
     {
@@ -100,6 +105,13 @@ export async function dnsCheck(t: CheckTarget, signal: AbortSignal): Promise<Che
     },
     signal,
   );
+}
+
+export async function dnsCheck(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+  if (t.protocol === 'tcp') return overTcp(t, signal);
+  const r = await overUdp(t, signal);
+  // A truncated UDP answer is asked again over TCP, as Net::DNS does.
+  return r.message === TRUNCATED ? overTcp(t, signal) : r;
 }
 
 export const dnsChecker: Checker = {

@@ -167,6 +167,35 @@ t.test('hostile answers', async (t) => {
     t.same(r, { ok: false, message: 'timeout after 1s' });
   });
 
+  t.test('a truncated UDP answer is asked again over TCP', async (t) => {
+    const answerFor = (q: Buffer, flags: number): Buffer =>
+      dnsPacket.encode({
+        type: 'response', id: q.readUInt16BE(0), flags,
+        questions: [{ type: 'A', name: 'www.example.test' }],
+        answers: flags & dnsPacket.TRUNCATED_RESPONSE ? [] : [{ type: 'A', name: 'www.example.test', data: '192.0.2.10' }],
+      });
+    let tcpQueries = 0;
+    const server = net.createServer((s) => {
+      s.on('error', () => {});
+      s.once('data', (d: Buffer) => {
+        tcpQueries++;
+        const a = answerFor(d.subarray(2), 0);
+        const len = Buffer.alloc(2);
+        len.writeUInt16BE(a.length);
+        s.end(Buffer.concat([len, a]));
+      });
+    });
+    const port = await listen(server);
+    t.teardown(() => server.close());
+    const udp = dgram.createSocket('udp4');
+    udp.on('message', (q, from) => udp.send(answerFor(q, dnsPacket.TRUNCATED_RESPONSE), from.port, from.address));
+    await new Promise<void>((r) => udp.bind(port, '127.0.0.1', r));
+    t.teardown(() => udp.close());
+    const r = await settles(dnsChecker.check(dns({ port, receive: /192\.0\.2\.10/ }), never), 10);
+    t.same(r, { ok: true, message: 'Success' });
+    t.equal(tcpQueries, 1);
+  });
+
   /** A TCP server that answers with a length prefix of 65535 and three bytes, then ends or idles. */
   const liar = async (t: { teardown: (fn: () => void) => void }, end: boolean): Promise<number> => {
     const server = net.createServer((s) => {
