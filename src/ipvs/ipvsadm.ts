@@ -1,0 +1,206 @@
+// IPVS through the ipvsadm program (1.31 semantics).
+//
+// read():  `ipvsadm -S -n` gives services, forwarding and weights; -S does not print the -x/-y
+//          thresholds, so a second `ipvsadm -L -n --thresholds` supplies them (skip it with
+//          readThresholds: false when no threshold is ever configured). If the two listings do
+//          not show the same entries (the table changed in between) the pair is read again once.
+// apply(): ONE `ipvsadm -R` fed every rule line on stdin. ipvsadm -R prints a kernel error and
+//          goes on with the next line, and its exit status is the last line's, so success is
+//          judged by stderr, not by the status. A line ipvsadm cannot parse stops -R (exit 2):
+//          such changes are refused here before anything is sent (validateChange). After any
+//          error the table is read back and each change checked, so ApplyResult names exactly
+//          the changes that did not take effect.
+// Processes are spawned from an argv array (never a shell), in their own process group, and
+// killed with the group when they outlive the timeout.
+import { spawn } from 'node:child_process';
+import {
+  changeToRule,
+  kernelDestPort,
+  mergeThresholds,
+  normalizeAttrs,
+  parseListThresholds,
+  parseSave,
+  sameShape,
+  validateChange,
+} from './rules.js';
+import { IpvsError, serviceKeyString } from './types.js';
+import type { ApplyResult, Change, IpvsDriver, Service, ServiceKey, Table } from './types.js';
+
+export interface IpvsadmDriverOptions {
+  /** the ipvsadm program (default /sbin/ipvsadm) */
+  path?: string;
+  /** hard limit for one ipvsadm process, in ms (default 10000) */
+  timeoutMs?: number;
+  /** read -x/-y thresholds with a second process (default true) */
+  readThresholds?: boolean;
+  /** environment for the child (default: this process's) */
+  env?: NodeJS.ProcessEnv;
+}
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** ipvsadm's own message when the kernel has no IPVS (fail() in main, exit 2). */
+const INIT_FAILED = /^Can't initialize ipvs/;
+const MAX_OUTPUT = 64 * 1024 * 1024;
+
+export class IpvsadmDriver implements IpvsDriver {
+  readonly name = 'ipvsadm';
+  private readonly path: string;
+  private readonly timeoutMs: number;
+  private readonly readThresholds: boolean;
+  private readonly env: NodeJS.ProcessEnv | undefined;
+
+  constructor(opts: IpvsadmDriverOptions = {}) {
+    this.path = opts.path ?? '/sbin/ipvsadm';
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.readThresholds = opts.readThresholds ?? true;
+    this.env = opts.env;
+  }
+
+  async read(): Promise<Table> {
+    for (let attempt = 0; ; attempt++) {
+      const table = parseSave(this.checked(await this.run(['-S', '-n']), '-S -n'));
+      if (!this.readThresholds) return table;
+      const th = parseListThresholds(this.checked(await this.run(['-L', '-n', '--thresholds']), '-L -n --thresholds'));
+      if (sameShape(table, th) || attempt >= 1) return mergeThresholds(table, th);
+    }
+  }
+
+  async apply(changes: Change[]): Promise<ApplyResult> {
+    const failed: ApplyResult['failed'] = [];
+    const sent: Change[] = [];
+    for (const c of changes) {
+      const refused = validateChange(c);
+      if (refused) failed.push({ change: c, error: `ipvsadm refuses the line: ${refused}` });
+      else sent.push(c);
+    }
+    if (sent.length === 0) return { failed };
+    const r = await this.run(['-R'], sent.map((c) => `${changeToRule(c)}\n`).join(''));
+    const messages = r.stderr.split('\n').filter((l) => l.trim() !== '');
+    if (r.code === 0 && messages.length === 0) return { failed };
+    if (messages.some((m) => INIT_FAILED.test(m))) throw new IpvsError(`ipvsadm -R failed: ${messages.join(' / ')}`);
+    failed.push(...(await this.attribute(sent, r.code, messages)));
+    return { failed };
+  }
+
+  /** Which of the sent changes did not take effect, each with the ipvsadm message that belongs to it. */
+  private async attribute(sent: Change[], code: number, messages: string[]): Promise<ApplyResult['failed']> {
+    const all = messages.join(' / ');
+    let table: Table;
+    try {
+      table = await this.read();
+    } catch (e) {
+      return sent.map((change) => ({ change, error: `${all} (table not readable afterwards: ${(e as Error).message})` }));
+    }
+    const notDone = lastPerObject(sent).filter((c) => !holds(c, table, this.readThresholds));
+    // Each failing line prints one message, in line order; a usage error (exit 2) is the last one
+    // and stops -R, so the changes after it were never tried.
+    const stopped = code === 2;
+    const kernelMessages = stopped ? messages.slice(0, -1) : messages;
+    const exact = stopped ? notDone.length >= kernelMessages.length + 1 : notDone.length === kernelMessages.length;
+    return notDone.map((change, i) => {
+      if (!exact) return { change, error: all };
+      if (i < kernelMessages.length) return { change, error: kernelMessages[i]! };
+      if (i === kernelMessages.length) return { change, error: messages[messages.length - 1]! };
+      return { change, error: `not applied: ipvsadm -R stopped at an earlier line (${messages[messages.length - 1]})` };
+    });
+  }
+
+  private checked(r: RunResult, what: string): string {
+    if (r.code !== 0) throw new IpvsError(`ipvsadm ${what} failed (exit ${r.code}): ${r.stderr.trim() || 'no message'}`);
+    return r.stdout;
+  }
+
+  private run(args: string[], input?: string): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      let child;
+      try {
+        child = spawn(this.path, args, { env: this.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+      } catch (e) {
+        reject(new IpvsError(`cannot run ${this.path}: ${(e as Error).message}`));
+        return;
+      }
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      let size = 0;
+      let timedOut = false;
+      const killGroup = (): void => {
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      };
+      const timer = setTimeout(() => {
+        timedOut = true;
+        killGroup();
+      }, this.timeoutMs);
+      const collect = (into: Buffer[]) => (b: Buffer): void => {
+        size += b.length;
+        if (size > MAX_OUTPUT) killGroup();
+        else into.push(b);
+      };
+      child.stdout.on('data', collect(out));
+      child.stderr.on('data', collect(err));
+      child.stdin.on('error', () => {}); // ipvsadm may exit without reading (no IPVS): EPIPE
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new IpvsError(`cannot run ${this.path}: ${e.message}`));
+      });
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        const cmd = `${this.path} ${args.join(' ')}`;
+        if (timedOut) reject(new IpvsError(`${cmd} did not finish within ${this.timeoutMs} ms and was killed`));
+        else if (size > MAX_OUTPUT) reject(new IpvsError(`${cmd} printed more than ${MAX_OUTPUT} bytes and was killed`));
+        else if (code === null) reject(new IpvsError(`${cmd} was killed by ${signal}`));
+        else resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+      });
+      child.stdin.end(input ?? '');
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checking a change against the table read back afterwards.
+
+function objectId(c: Change): string {
+  const svc = serviceKeyString(c.service);
+  if (c.op === 'add-service' || c.op === 'edit-service' || c.op === 'del-service') return svc;
+  if (c.op === 'del-dest') return `${svc}|${c.address}|${c.port}`;
+  return `${svc}|${c.dest.address}|${kernelDestPort(c.service, c.dest.forward, c.dest.port)}`;
+}
+
+/** Only the last change to each service or destination can be checked against the final table. */
+function lastPerObject(changes: Change[]): Change[] {
+  const last = new Map<string, Change>();
+  for (const c of changes) last.set(objectId(c), c);
+  return changes.filter((c) => last.get(objectId(c)) === c);
+}
+
+function findService(t: Table, k: ServiceKey): Service | undefined {
+  const id = serviceKeyString(k);
+  return t.services.find((s) => serviceKeyString(s.key) === id);
+}
+
+function holds(c: Change, t: Table, withThresholds: boolean): boolean {
+  const s = findService(t, c.service);
+  switch (c.op) {
+    case 'del-service':
+      return !s;
+    case 'add-service':
+    case 'edit-service':
+      return !!s && JSON.stringify(normalizeAttrs(s.key, s)) === JSON.stringify(normalizeAttrs(c.service, c.attrs));
+    case 'del-dest':
+      return !s || !s.dests.some((d) => d.address === c.address && d.port === c.port);
+    default: {
+      const port = kernelDestPort(c.service, c.dest.forward, c.dest.port);
+      const d = s?.dests.find((x) => x.address === c.dest.address && x.port === port);
+      return !!d && d.forward === c.dest.forward && d.weight === c.dest.weight
+        && (!withThresholds || (d.upper === c.dest.upper && d.lower === c.dest.lower));
+    }
+  }
+}
