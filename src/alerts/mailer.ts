@@ -283,6 +283,10 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
   const onState = (e: DaemonEvents['state'][0]) => {
     daemonState = e.state;
     config = e.config;
+    // a reload may drop virtual services: no repeats or remembered health for those
+    const ids = new Set(e.config.virtuals.map(virtualId));
+    for (const [k, r] of repeats) if (r.virtual && !ids.has(virtualId(r.virtual))) repeats.delete(k);
+    for (const k of seen.keys()) if (!ids.has(k.slice(0, k.indexOf(' ')))) seen.delete(k);
   };
   const onTransition = (e: DaemonEvents['transition'][0]) => {
     seen.set(realKey(e.virtual, e.real.address, e.real.port), { health: e.to, reason: e.message });

@@ -179,6 +179,21 @@ t.test('emailalertfreq repeats "Inaccessible real server" until the real is back
   t.equal(inaccessible().length, after, 'repeats stopped once the real was restored');
 });
 
+t.test('repeats end when a reload removes the virtual service', async (t) => {
+  const s = await smtp(t);
+  const v = virtual({ overrides: { emailalert: ['ops@example.test'], emailalertfreq: 1, smtp: `127.0.0.1:${s.port}` } });
+  const other = virtual({ address: '10.0.0.9' });
+  const { bus } = mailer(t, config([v, other]), { coalesceMs: 50, repeatTickMs: 100 });
+  emitChange(bus, 'deleted-real', v, v.reals[0]!);
+  const inaccessible = () => s.mails.filter((x) => /^Inaccessible/.test(x.subject)).length;
+  await eventually(() => inaccessible() >= 1, 20, 'a repeat');
+  setState(bus, 'running', config([other]));
+  await sleep(300); // a repeat already in its coalescing window may still arrive
+  const after = inaccessible();
+  await sleep(2500);
+  t.equal(inaccessible(), after, 'no repeats for a virtual that is gone');
+});
+
 t.test('no repeats with emailalertfreq=0, nor for a fallback', async (t) => {
   const s = await smtp(t);
   const v0 = virtual({ overrides: { emailalert: ['ops@example.test'], smtp: `127.0.0.1:${s.port}` } });
