@@ -185,11 +185,8 @@ export function eventLines(bus: DaemonBus, log: (level: Level, message: string) 
       log(e.from === 'unknown' ? 'debug' : 'info', `Real server ${hostPort(e.real.address, e.real.port)} (${virtualId(e.virtual)}) is ${e.to}: ${e.message}`),
     ),
     on('ipvs-error', (e) => log('error', `IPVS update failed (${e.changes.length} change${e.changes.length === 1 ? '' : 's'}): ${e.error}`)),
-    on('reload', (e) =>
-      e.ok
-        ? log('info', `Reloaded configuration file '${e.file}'`)
-        : log('error', `Reloading configuration file '${e.file}' failed, keeping the running configuration: ${e.error ?? 'unknown error'}`),
-    ),
+    // the daemon logs reloads itself (ldirectord's texts); these are the details
+    on('reload', (e) => log('debug', e.ok ? `Reloaded configuration file '${e.file}'` : `Reload of '${e.file}' failed: ${e.error ?? 'unknown error'}`)),
     on('state', (e) => log('debug', `Daemon state: ${e.state}`)),
     on('log', (e) => log(e.level, e.message)),
     on('check', (e) => log('debug', `Check ${e.key}: ${e.result.ok ? 'up' : 'down'} ${e.result.message} (${Math.round(e.latencyMs)} ms)`)),

@@ -100,6 +100,7 @@ export function attachNotify(bus: DaemonBus, opts: NotifyOptions): Notifier {
 
   // -- STATUS= text ------------------------------------------------------------------------------
   let state: DaemonState = 'starting';
+  let lastStatus = '';
   let virtuals = 0;
   const health = new Map<string, 'unknown' | 'up' | 'down'>();
   const statusText = (): string => {
@@ -118,6 +119,7 @@ export function attachNotify(bus: DaemonBus, opts: NotifyOptions): Notifier {
       for (const k of health.keys()) if (!keep.has(k)) health.delete(k);
     }
     const status = statusText();
+    lastStatus = status;
     if (e.state === 'running') void send({ READY: 1, STATUS: status });
     else if (e.state === 'reloading') void send({ RELOADING: 1, MONOTONIC_USEC: monotonicUsec().toString(), STATUS: status });
     else if (e.state === 'stopping') void send({ STOPPING: 1, STATUS: status });
@@ -127,7 +129,10 @@ export function attachNotify(bus: DaemonBus, opts: NotifyOptions): Notifier {
     health.set(`${virtualId(e.virtual)} ${hostPort(e.real.address, e.real.port)}`, e.to);
   };
   const onApplied = () => {
-    if (state === 'running') void send({ STATUS: statusText() });
+    const status = statusText();
+    if (state !== 'running' || status === lastStatus) return;
+    lastStatus = status;
+    void send({ STATUS: status });
   };
   const onReload = (e: DaemonEvents['reload'][0]) => {
     if (!e.ok) void send({ STATUS: `Reload failed, running the previous configuration: ${e.error ?? ''}` });

@@ -57,6 +57,28 @@ t.test('READY, RELOADING with MONOTONIC_USEC, STOPPING, STATUS', { skip: noDgram
   t.same([...got[5]!], [['STOPPING', '1'], ['STATUS', 'Stopping: 1 virtual service, 1/2 real servers up']]);
 });
 
+t.test('STATUS follows applied rounds only when it changes', { skip: noDgram }, async (t) => {
+  const dir = tempDir(t);
+  const sock = join(dir, 'notify');
+  const got = receiver(t, sock);
+  const { bus } = recordingBus();
+  const n = attachNotify(bus, { alive: () => true, env: { NOTIFY_SOCKET: sock } });
+  t.teardown(() => n.close());
+  const v = virtual();
+  bus.emit('state', { state: 'running', config: config([v]) });
+  bus.emit('applied', { changes: 0, at: Date.now() });
+  bus.emit('transition', { virtual: v, real: v.reals[0]!, from: 'unknown', to: 'up', failures: 0, failurecount: 1, message: 'ok', at: Date.now() });
+  bus.emit('applied', { changes: 1, at: Date.now() });
+  bus.emit('applied', { changes: 0, at: Date.now() });
+  await n.notify({ MARK: 1 });
+  await eventually(() => got.some((m) => m.has('MARK')), 10, 'the marker');
+  t.same(got.map((m) => m.get('STATUS') ?? 'MARK'), [
+    'Running: 1 virtual service, 0/0 real servers up',
+    'Running: 1 virtual service, 1/1 real servers up',
+    'MARK',
+  ]);
+});
+
 t.test('WATCHDOG=1 only while the scheduler is alive', { skip: noDgram }, async (t) => {
   const dir = tempDir(t);
   const sock = join(dir, 'notify');
