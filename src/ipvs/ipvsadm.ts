@@ -87,7 +87,7 @@ export class IpvsadmDriver implements IpvsDriver {
     return { failed };
   }
 
-  /** Which of the sent changes did not take effect, each with the ipvsadm message that belongs to it. */
+  /** Which of the sent changes failed, each with the ipvsadm message that belongs to it. */
   private async attribute(sent: Change[], code: number, messages: string[]): Promise<ApplyResult['failed']> {
     const all = messages.join(' / ');
     let table: Table;
@@ -96,18 +96,24 @@ export class IpvsadmDriver implements IpvsDriver {
     } catch (e) {
       return sent.map((change) => ({ change, error: `${all} (table not readable afterwards: ${(e as Error).message})` }));
     }
-    const notDone = lastPerObject(sent).filter((c) => !holds(c, table, this.readThresholds));
-    // Each failing line prints one message, in line order; a usage error (exit 2) is the last one
-    // and stops -R, so the changes after it were never tried.
+    // A usage error (exit 2) is the last message and stops -R; the others are kernel errors, one
+    // per failing line, in line order.
     const stopped = code === 2;
     const kernelMessages = stopped ? messages.slice(0, -1) : messages;
-    const exact = stopped ? notDone.length >= kernelMessages.length + 1 : notDone.length === kernelMessages.length;
-    return notDone.map((change, i) => {
-      if (!exact) return { change, error: all };
-      if (i < kernelMessages.length) return { change, error: kernelMessages[i]! };
-      if (i === kernelMessages.length) return { change, error: messages[messages.length - 1]! };
-      return { change, error: `not applied: ipvsadm -R stopped at an earlier line (${messages[messages.length - 1]})` };
+    const checkable = new Set(lastPerObject(sent));
+    const notInEffect = sent.map((c) => checkable.has(c) && !holds(c, table, this.readThresholds));
+    const plan = stopped ? findStop(kernelMessages, sent, notInEffect) : { stopAt: sent.length, match: matchMessages(kernelMessages, sent, notInEffect) };
+    if (!plan?.match) return sent.filter((_, i) => notInEffect[i]).map((change) => ({ change, error: all }));
+    const usage = messages[messages.length - 1];
+    const failed: ApplyResult['failed'] = [];
+    sent.forEach((change, i) => {
+      const m = plan.match!.get(i);
+      if (m !== undefined) failed.push({ change, error: m });
+      else if (i === plan.stopAt) failed.push({ change, error: usage! });
+      else if (i > plan.stopAt) failed.push({ change, error: `not applied: ipvsadm -R stopped at an earlier line (${usage})` });
+      else if (notInEffect[i]) failed.push({ change, error: `not in the table after ipvsadm -R (${all})` });
     });
+    return failed;
   }
 
   private checked(r: RunResult, what: string): string {
@@ -179,6 +185,67 @@ function lastPerObject(changes: Change[]): Change[] {
   const last = new Map<string, Change>();
   for (const c of changes) last.set(objectId(c), c);
   return changes.filter((c) => last.get(objectId(c)) === c);
+}
+
+/** The changes each kernel error text can come from (libipvs ipvs_strerror); others: any. */
+const MESSAGE_OPS: Record<string, Change['op'][]> = {
+  'Service already exists': ['add-service'],
+  'Scheduler or persistence engine not found': ['add-service', 'edit-service'],
+  'No such service': ['edit-service', 'del-service'],
+  'Service not defined': ['add-dest', 'edit-dest', 'del-dest'],
+  'Destination already exists': ['add-dest'],
+  'No such destination': ['edit-dest', 'del-dest'],
+  'Numerical result out of range': ['add-dest', 'edit-dest'],
+};
+
+/**
+ * Pairs messages with changes, keeping both in order and only where the change can produce the
+ * message; among such pairings the one covering the most changes not in effect afterwards.
+ * Returns change index -> message, or undefined when no pairing exists.
+ */
+function matchMessages(messages: string[], changes: Change[], notInEffect: boolean[]): Map<number, string> | undefined {
+  const m = messages.length;
+  const n = changes.length;
+  const can = (i: number, j: number): boolean => MESSAGE_OPS[messages[i]!]?.includes(changes[j]!.op) ?? true;
+  const NO = -1;
+  // best[i][j]: best score pairing the first i messages within the first j changes
+  const best = Array.from({ length: m + 1 }, (_, i) => Array<number>(n + 1).fill(i === 0 ? 0 : NO));
+  for (let i = 1; i <= m; i++) {
+    for (let j = 1; j <= n; j++) {
+      const skip = best[i]![j - 1]!;
+      const take = can(i - 1, j - 1) && best[i - 1]![j - 1]! !== NO ? best[i - 1]![j - 1]! + (notInEffect[j - 1] ? 1 : 0) : NO;
+      best[i]![j] = Math.max(skip, take);
+    }
+  }
+  if (best[m]![n] === NO) return undefined;
+  // walk back taking the latest line that keeps the best score: of two equal lines (the same
+  // destination added twice) it is the second that fails
+  const out = new Map<number, string>();
+  for (let i = m, j = n; i > 0; j--) {
+    const take = can(i - 1, j - 1) && best[i - 1]![j - 1]! !== NO ? best[i - 1]![j - 1]! + (notInEffect[j - 1] ? 1 : 0) : NO;
+    if (take !== NO && take === best[i]![j]) {
+      out.set(j - 1, messages[i - 1]!);
+      i--;
+    }
+  }
+  return out;
+}
+
+/**
+ * -R stopped at a usage error: the stop line is a change not in effect, with every kernel message
+ * explained by the lines before it. Prefers the first line where all earlier changes not in
+ * effect are explained too.
+ */
+function findStop(messages: string[], changes: Change[], notInEffect: boolean[]): { stopAt: number; match: Map<number, string> } | undefined {
+  let fallback: { stopAt: number; match: Map<number, string> } | undefined;
+  for (let s = 0; s < changes.length; s++) {
+    if (!notInEffect[s]) continue;
+    const match = matchMessages(messages, changes.slice(0, s), notInEffect.slice(0, s));
+    if (!match) continue;
+    if (notInEffect.slice(0, s).every((bad, i) => !bad || match.has(i))) return { stopAt: s, match };
+    fallback ??= { stopAt: s, match };
+  }
+  return fallback;
 }
 
 function findService(t: Table, k: ServiceKey): Service | undefined {
