@@ -7,6 +7,7 @@ import { externalPerlChecker } from './external-perl.js';
 import { externalChecker } from './external.js';
 import { httpChecker } from './http.js';
 import { pingChecker } from './ping.js';
+import { protocolCheckers } from './protocols/index.js';
 import { simpletcpChecker } from './simpletcp.js';
 import { sipChecker } from './sip.js';
 import { noneChecker, offChecker, onChecker } from './static.js';
@@ -23,6 +24,7 @@ const negotiators: Partial<Record<Service, Checker>> = {
   none: noneChecker,
   simpletcp: simpletcpChecker,
   sip: sipChecker,
+  ...protocolCheckers,
 };
 
 export function negotiatorFor(target: Pick<CheckTarget, 'service'>): Checker {
