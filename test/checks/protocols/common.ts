@@ -37,7 +37,12 @@ function testCert(): { cert: Buffer; key: Buffer } {
  * A loopback server (TLS with `testCert()` when asked) running `script` on each connection;
  * on teardown it destroys its connections and closes.
  */
-export async function scriptedServer(t: Test, script: (s: net.Socket) => void, useTls = false): Promise<number> {
+export async function scriptedServer(
+  t: Test,
+  script: (s: net.Socket) => void,
+  useTls = false,
+  host = '127.0.0.1',
+): Promise<number> {
   const socks = new Set<net.Socket>();
   const onConnection = (s: net.Socket): void => {
     socks.add(s);
@@ -46,7 +51,7 @@ export async function scriptedServer(t: Test, script: (s: net.Socket) => void, u
     script(s);
   };
   const server = useTls ? tls.createServer(testCert(), onConnection) : net.createServer(onConnection);
-  const port = await listen(server);
+  const port = await listen(server, host);
   t.teardown(
     () =>
       new Promise<void>((r) => {

@@ -3,7 +3,7 @@
 import t from 'tap';
 import { LineClient, printable } from '../../../src/checks/protocols/line-client.js';
 import { smtpChecker } from '../../../src/checks/protocols/smtp.js';
-import { never, settles, target } from '../helpers.js';
+import { hasIpv6Loopback, never, settles, target } from '../helpers.js';
 import { BOUND, closesItsConnections, scriptedServer, tcpSockets, whileOpen } from './common.js';
 
 const smtp = (port: number, negotiatetimeout = 10) =>
@@ -68,6 +68,21 @@ t.test('multi-line replies and EHLO falling back to HELO', async (t) => {
     });
   });
   t.same(await smtp(port), { ok: true, message: 'Success' });
+});
+
+t.test('over IPv6 too (ldirectord checked smtp over IPv4 only)', async (t) => {
+  if (!(await hasIpv6Loopback())) return t.skip('no IPv6 loopback (::1) on this machine');
+  const port = await scriptedServer(
+    t,
+    (s) => {
+      s.write('220 v6 ESMTP\r\n');
+      s.on('data', (d) => s.write(d.toString().startsWith('QUIT') ? '221 bye\r\n' : '250 ok\r\n'));
+    },
+    false,
+    '::1',
+  );
+  const r = await settles(smtpChecker.check(target({ service: 'smtp', family: 6, host: '::1', port, negotiatetimeout: 10 }), never), BOUND);
+  t.same(r, { ok: true, message: 'Success' });
 });
 
 t.test('LineClient reads lines across chunks and strips CR LF', async (t) => {

@@ -8,12 +8,15 @@ import path from 'node:path';
 export { freeTcpPort, freeUdpPort } from '../../checks/helpers.js';
 
 /**
- * Why a suite must be skipped, naming the Debian package, or undefined when every file exists.
- * `needs` maps an absolute path to the package that ships it.
+ * Why a suite must be skipped, naming the Debian package, or undefined when it can run.
+ * `needs` maps an absolute path to the package that ships it. The daemons start as root and
+ * drop to their packaged users, as in production, so a non-root run skips them too.
  */
 export function missingPackages(needs: Record<string, string>): string | undefined {
   const missing = Object.entries(needs).filter(([file]) => !existsSync(file));
-  if (missing.length === 0) return undefined;
+  if (missing.length === 0) {
+    return process.getuid?.() === 0 ? undefined : 'needs root: the daemon starts as root and drops to its own user';
+  }
   const pkgs = [...new Set(missing.map(([, pkg]) => pkg))].join(', ');
   return `Debian package(s) not installed: ${pkgs} (missing ${missing.map(([f]) => f).join(', ')}); see .ci/apt-packages.txt`;
 }

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { freeTcpPort, tempDir, userIds } from './env.js';
+import { freeTcpPort, missingPackages, tempDir, userIds } from './env.js';
 import { startDaemonIn } from './process.js';
 
 /** The newest installed major's bin directory, or undefined. */
@@ -16,8 +16,11 @@ function pgBin(): string | undefined {
   return majors[0] === undefined ? undefined : path.join(root, majors[0], 'bin');
 }
 
-export const postgresMissing = (): string | undefined =>
-  pgBin() ? undefined : 'Debian package not installed: postgresql (no /usr/lib/postgresql/*/bin/postgres)';
+export const postgresMissing = (): string | undefined => {
+  const bin = pgBin();
+  if (!bin) return 'Debian package(s) not installed: postgresql (no /usr/lib/postgresql/*/bin/postgres)';
+  return missingPackages({ [path.join(bin, 'initdb')]: 'postgresql' });
+};
 
 export interface Postgres {
   port: number;
