@@ -154,6 +154,9 @@ function unknownInSection(st: ParseState, rcmd: string, raw: string, line: numbe
 }
 
 function unknownGlobal(st: ParseState, raw: string, line: number, lastEnd: SectionEnd | undefined): never {
+  if (line === 1 && raw.startsWith('\uFEFF')) {
+    return st.fail(line, 'the file starts with a byte order mark (BOM), which ldirectord does not accept — save it as UTF-8 without BOM');
+  }
   const trimmed = raw.replace(/^[ \t]+/, '');
   const name = nameOf(trimmed);
   const indented = trimmed !== raw;

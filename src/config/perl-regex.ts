@@ -122,6 +122,9 @@ function emitClass(ranges: Range[], negated: boolean): string {
   return `[${negated ? '^' : ''}${body}]`;
 }
 
+/** Deeper nesting is refused (the translator recurses per group). */
+const MAX_DEPTH = 100;
+
 const SPECIAL = new Set('\\^$.|?*+()[]{}/');
 
 function literal(code: number): string {
@@ -141,6 +144,7 @@ class Translator {
   private flags: Flags = { i: false, m: false, s: false, x: false, xx: false, n: false };
   private globalI = false;
   private nextId = 0;
+  private depth = 0;
   private groups: Node[] = []; // Perl group number - 1 → node
   private names = new Map<string, Node>();
   private readonly root: Node = { parent: undefined, parentAlt: 0, alt: 0, hasAlt: false, mayUnset: false, quantified: false, closed: false };
@@ -327,6 +331,7 @@ class Translator {
   }
 
   private parseGroupBody(child: Node, open: Part[], close: string, scopedFlags?: Partial<Flags>): Node {
+    if (++this.depth > MAX_DEPTH) this.fail(`groups nested deeper than ${MAX_DEPTH}`);
     const saved = this.flags;
     this.flags = { ...saved, ...scopedFlags };
     this.parts.push(...open);
@@ -335,6 +340,7 @@ class Translator {
     this.pos++;
     this.parts.push(close);
     this.flags = saved;
+    this.depth--;
     child.closed = true;
     return child;
   }

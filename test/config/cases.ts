@@ -31,6 +31,7 @@ export const CASES: Case[] = [
   { name: 'blank, whitespace-only and comment lines are skipped', text: '\n   \n# c\n   # indented comment\n\t\ncheckinterval=5\n' },
   { name: 'misspelt global directive', text: 'chekinterval=5\n', error: { line: 1, message: /unknown directive "chekinterval" — did you mean "checkinterval"\?/ } },
   { name: 'virtual-only directive at global level', text: 'scheduler=rr\n', error: { line: 1, message: /scheduler is only valid inside a virtual section/ } },
+  { name: 'byte order mark', text: '\uFEFFchecktimeout=5\n', error: { line: 1, message: /byte order mark/ } },
   { name: 'INI section header', text: '# x\n[vip]\n', error: { line: 2, message: /INI-style section headers are not ldirectord.cf syntax/ } },
   // ---- §1.1 lexical rules: virtual sections ----
   { name: 'tab-indented section', text: V + R + '\tscheduler=rr\n' },
@@ -144,6 +145,16 @@ export const CASES: Case[] = [
   {
     name: 'virtual checktimeout=00', text: V + R + '\tchecktimeout=00\n', error: { line: 3, message: /checktimeout must be greater than 0/ },
     ldirectord: 'accepts', deviation: 'Perl string truthiness lets "00" through (a zero timeout); ldirectord refuses 0 and the global 00',
+  },
+  {
+    name: 'same firewall mark written twice', text: 'virtual=7\n\treal=127.0.0.2 gate\nvirtual=007\n\treal=127.0.0.2 gate\n',
+    error: { line: 4, message: /duplicate virtual server fwm:7/ },
+    ldirectord: 'accepts', deviation: 'ldirectord compares the ids as written ("7" vs "007"); both are mark 7 in the kernel',
+  },
+  {
+    name: 'same port written with a leading zero', text: V + R + 'virtual=127.0.0.1:080\n' + R,
+    error: { line: 4, message: /duplicate virtual server tcp:127.0.0.1:80/ },
+    ldirectord: 'accepts', deviation: 'ldirectord compares the ids as written ("80" vs "080"); both are port 80 in the kernel',
   },
   // ---- section directives ----
   { name: 'empty request', text: V + R + '\trequest=""\n', error: { line: 3, message: /request must not be empty/ } },

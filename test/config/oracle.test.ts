@@ -89,6 +89,13 @@ if (!existsSync(LDIRECTORD)) {
     }
   });
 
+  t.test('the annotated sample etc/ldirectord.cf is accepted by both', async (t) => {
+    const file = join(import.meta.dirname, '../../etc/ldirectord.cf');
+    const text = readFileSync(file, 'utf8');
+    t.equal(describe(await ldirectord(dir, text)), 'accepts', 'ldirectord');
+    t.equal(describe(await lvsd(text, file)), 'accepts', 'lvsd');
+  });
+
   t.test('cases: same verdict and error line as ldirectord', async (t) => {
     let compared = 0;
     for (const c of CASES) {

@@ -237,6 +237,7 @@ const REJECTED: Array<[string, string]> = [
   ['[\\x{1F600}]', 'above U+FFFF'],
   ['\\b{wb}', 'boundaries are not supported'],
   ['\\o', '\\o{octal}'],
+  ['('.repeat(150) + 'a' + ')'.repeat(150), 'nested deeper than 100'],
 ];
 
 /** JSON with every non-ASCII char escaped (U+2028 in a test name would break TAP). */
