@@ -149,12 +149,16 @@ function nonEmpty(st: ParseState, line: number, name: string, value: string, wha
   return value;
 }
 
-/** read_emailalert: one pair of enclosing quotes is stripped; must be non-empty. */
+/**
+ * read_emailalert: one pair of enclosing quotes is stripped; must be non-empty. The list is
+ * kept as addresses; trailing blanks (a CR) do not keep the quotes on, as they would in
+ * ldirectord, where they end up in the To: header.
+ */
 function emailAlert(st: ParseState, line: number, value: string): string[] {
-  const m = /^"([^"]*)"$/.exec(value);
-  const addr = m ? m[1]! : value;
-  if (addr === '') return st.fail(line, 'emailalert needs at least one e-mail address');
-  return addr.split(',').map((a) => a.trim()).filter((a) => a !== '');
+  if (value === '' || value === '""') return st.fail(line, 'emailalert needs at least one e-mail address');
+  const trimmed = value.trim();
+  const m = /^"([^"]*)"$/.exec(trimmed);
+  return (m ? m[1]! : trimmed).split(',').map((a) => a.trim()).filter((a) => a !== '');
 }
 
 /** parse_emailalertstatus (L1231). */
