@@ -25,6 +25,18 @@ export function isIPv6Literal(text: string): boolean {
 }
 
 /**
+ * Whether glibc's inet_aton accepts an all-numeric name (1 to 4 dot-separated parts,
+ * octal with a leading 0, the last part filling the remaining bytes).
+ */
+export function inetAtonValid(name: string): boolean {
+  const parts = name.split('.');
+  if (parts.length > 4 || parts.some((p) => p === '' || (p.length > 1 && p.startsWith('0') && /[89]/.test(p)))) return false;
+  const values = parts.map((p) => (p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : Number(p)));
+  const last = values.pop()!;
+  return values.every((v) => v <= 255) && last < 256 ** (4 - values.length);
+}
+
+/**
  * ld_gethostbyname: strips `[...]`, then getaddrinfo(name, family) and returns the first
  * address, or undefined. Like glibc, an empty name is the loopback address, and a literal
  * of the other family does not resolve (node's lookup would return it regardless).
@@ -34,6 +46,9 @@ export async function resolveHost(name: string, family: Family): Promise<string 
   if (m) name = m[1]!;
   if (name === '') return family === 6 ? '::1' : '127.0.0.1';
   if (isIP(name)) return literalAddress(name, family);
+  // A name of only digits and dots is an address or nothing: no DNS query for a typo
+  // such as 192.168.1.300 (no top-level domain is numeric).
+  if (/^[0-9.]+$/.test(name) && (family === 6 || !inetAtonValid(name))) return undefined;
   try {
     const r = await lookup(name, { family, all: true });
     const first = r.find((a) => a.family === family);

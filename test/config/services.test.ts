@@ -3,7 +3,7 @@ import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { getservbyname, ldGetservbyname, parseServicesFile, setServicesFile } from '../../src/config/services.js';
-import { canonicalIPv6, intToIpv4, ipv4ToInt, literalAddress, resolveHost } from '../../src/config/resolve.js';
+import { canonicalIPv6, inetAtonValid, intToIpv4, ipv4ToInt, literalAddress, resolveHost } from '../../src/config/resolve.js';
 import { scratch } from './helpers.js';
 
 t.test('getservbyname semantics', (t) => {
@@ -40,6 +40,14 @@ t.test('address helpers', async (t) => {
   t.equal(await resolveHost('5060', 4), '0.0.19.196', 'inet_aton forms, as ldirectord resolves them');
   t.equal(await resolveHost('localhost', 4), '127.0.0.1');
   t.equal(await resolveHost('no..such', 4), undefined);
+  t.equal(await resolveHost('1.2.3', 4), '1.2.0.3');
+  t.equal(await resolveHost('010.1', 4), '8.0.0.1', 'octal parts');
+  t.equal(await resolveHost('192.168.1.300', 4), undefined, 'no DNS query for a numeric typo');
+  t.equal(await resolveHost('1.2.3.4.5', 4), undefined);
+  t.equal(await resolveHost('09.1.1.1', 4), undefined);
+  for (const [n, ok] of [['4294967295', true], ['4294967296', false], ['1.16777215', true], ['1.16777216', false], ['1.2.65535', true], ['1.2.65536', false], ['1..2', false]] as const) {
+    t.equal(inetAtonValid(n), ok, `inet_aton ${n}`);
+  }
   t.equal(ipv4ToInt('255.255.255.255'), 4294967295);
   t.equal(intToIpv4(ipv4ToInt('10.1.2.3') + 253), '10.1.3.0');
 });
