@@ -3,9 +3,10 @@
 // means is decided in ./directives.ts, shared with the YAML front end.
 import type { Config } from './model.js';
 import {
-  applyGlobal, applyVirtual, finishVirtual, GLOBAL_DIRECTIVES, GLOBAL_ONLY_DIRECTIVES, KNOWN_DIRECTIVES, ParseState,
-  SECTION_DIRECTIVES, startVirtual, VIRTUAL_ONLY_DIRECTIVES, WS,
+  applyGlobal, GLOBAL_DIRECTIVES, GLOBAL_ONLY_DIRECTIVES, KNOWN_DIRECTIVES, SECTION_DIRECTIVES, VIRTUAL_ONLY_DIRECTIVES,
 } from './directives.js';
+import { applyVirtual, finishVirtual, startVirtual, type VirtualDraft } from './virtual.js';
+import { ParseState, WS } from './parse-state.js';
 import { closest, didYouMean } from './suggest.js';
 
 export { KNOWN_DIRECTIVES, GLOBAL_DIRECTIVES, SECTION_DIRECTIVES };
@@ -79,7 +80,7 @@ export async function parseLdirectordCf(text: string, file: string): Promise<Con
   return st.finish();
 }
 
-async function sectionLine(st: ParseState, draft: Parameters<typeof applyVirtual>[1], rcmd: string, raw: string, line: number): Promise<void> {
+async function sectionLine(st: ParseState, draft: VirtualDraft, rcmd: string, raw: string, line: number): Promise<void> {
   const m = ASSIGN.exec(rcmd);
   if (!m) return unknownInSection(st, rcmd, raw, line);
   const name = m[1]!;

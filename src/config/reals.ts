@@ -1,7 +1,7 @@
 // `real=` / `real6=` lines: syntax, resolution and ranges, as ldirectord reads them
 // (_ld_read_config_real_resolve L2002, add_real_server_range L2078, add_real_server L2127).
 import type { Family, Forward, RealServer } from './model.js';
-import type { ParseState } from './directives.js';
+import type { ParseState } from './parse-state.js';
 import { translatePerlRegex } from './perl-regex.js';
 import { ldGetservbyname } from './services.js';
 import { intToIpv4, ipv4ToInt, resolveHost } from './resolve.js';

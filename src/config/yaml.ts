@@ -13,10 +13,9 @@
 //             request: /check, receive: ok, lower: 0, upper: 100 }
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type Scalar, type YAMLMap } from 'yaml';
 import type { Config, Forward } from './model.js';
-import {
-  applyGlobal, applyVirtual, finishVirtual, GLOBAL_DIRECTIVES, ParseState, SECTION_DIRECTIVES, startVirtual,
-  type VirtualDraft,
-} from './directives.js';
+import { applyGlobal, GLOBAL_DIRECTIVES, SECTION_DIRECTIVES } from './directives.js';
+import { applyVirtual, finishVirtual, startVirtual, type VirtualDraft } from './virtual.js';
+import { ParseState } from './parse-state.js';
 import type { RealOptions, RealSpec } from './reals.js';
 import { didYouMean } from './suggest.js';
 
