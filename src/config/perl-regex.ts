@@ -1,16 +1,16 @@
 // Translate a Perl regular expression (ldirectord's `receive=`) into a JavaScript RegExp
 // with the same matching behaviour, or say why that cannot be done safely.
 //
-// The result is meant for `regex.test(body)` where the body is the server's reply decoded
-// as latin1 (one char per byte), which is how Perl sees it: `\d \w \s` and POSIX classes
-// are ASCII-only, `.` excludes only "\n", `$` also matches before a final newline.
+// The result is meant for `regex.test(text)` with the pattern and the server's reply decoded
+// the same way (lvsd reads both as UTF-8). As in Perl on bytes, `\d \w \s` and POSIX
+// classes are ASCII-only; `.` excludes only "\n"; `$` also matches before a final newline.
 // The JS regex is built without the m/s/u flags (their JS meanings differ from Perl's);
 // anchors, `.` and classes are written out explicitly instead. Case-insensitivity uses the
 // JS `i` flag when it covers the whole pattern, otherwise it is expanded per character.
 
-export type PerlRegexResult = { regex: RegExp } | { error: string };
+import { addCaseVariants, caseVariants, complement, DIGIT, emitClass, HWS, literal, POSIX, VWS, WORD, WS, type Range } from './perl-regex-sets.js';
 
-type Range = [number, number];
+export type PerlRegexResult = { regex: RegExp } | { error: string };
 
 interface Flags {
   i: boolean;
@@ -40,103 +40,8 @@ type Part = string | { open: number; name?: string } | { ref: number };
 class Fail extends Error {}
 class NeedCaseEmulation extends Error {}
 
-const WS: Range[] = [[9, 13], [32, 32]]; // Perl \s on bytes: \t \n \v \f \r space
-const DIGIT: Range[] = [[48, 57]];
-const WORD: Range[] = [[48, 57], [65, 90], [95, 95], [97, 122]];
-const HWS: Range[] = [[9, 9], [32, 32], [0xa0, 0xa0], [0x1680, 0x1680], [0x180e, 0x180e], [0x2000, 0x200a], [0x202f, 0x202f], [0x205f, 0x205f], [0x3000, 0x3000]];
-const VWS: Range[] = [[10, 13], [0x85, 0x85], [0x2028, 0x2029]];
-
-const POSIX: Record<string, Range[]> = {
-  alpha: [[65, 90], [97, 122]],
-  digit: DIGIT,
-  alnum: [[48, 57], [65, 90], [97, 122]],
-  upper: [[65, 90]],
-  lower: [[97, 122]],
-  space: WS,
-  blank: [[9, 9], [32, 32]],
-  punct: [[33, 47], [58, 64], [91, 96], [123, 126]],
-  xdigit: [[48, 57], [65, 70], [97, 102]],
-  word: WORD,
-  cntrl: [[0, 31], [127, 127]],
-  graph: [[33, 126]],
-  print: [[32, 126]],
-  ascii: [[0, 127]],
-};
-
-function normalize(ranges: Range[]): Range[] {
-  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
-  const out: Range[] = [];
-  for (const [lo, hi] of sorted) {
-    const last = out[out.length - 1];
-    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
-    else out.push([lo, hi]);
-  }
-  return out;
-}
-
-function complement(ranges: Range[]): Range[] {
-  const out: Range[] = [];
-  let next = 0;
-  for (const [lo, hi] of normalize(ranges)) {
-    if (lo > next) out.push([next, lo - 1]);
-    next = hi + 1;
-  }
-  if (next <= 0xffff) out.push([next, 0xffff]);
-  return out;
-}
-
-function caseVariants(code: number): number[] {
-  const s = String.fromCharCode(code);
-  const set = new Set([code]);
-  for (const t of [s.toLowerCase(), s.toUpperCase()]) if (t.length === 1) set.add(t.charCodeAt(0));
-  return [...set];
-}
-
-function addCaseVariants(ranges: Range[]): Range[] {
-  const out = [...ranges];
-  for (const [lo, hi] of ranges) {
-    if (hi - lo <= 4096) {
-      for (let c = lo; c <= hi; c++) for (const v of caseVariants(c)) if (v !== c) out.push([v, v]);
-    } else {
-      // Huge ranges: fold the ASCII letters; the range already holds most other variants.
-      for (const [a, b, shift] of [[65, 90, 32], [97, 122, -32]] as const) {
-        const l = Math.max(lo, a);
-        const h = Math.min(hi, b);
-        if (l <= h) out.push([l + shift, h + shift]);
-      }
-    }
-  }
-  return normalize(out);
-}
-
-function classChar(c: number): string {
-  if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95) return String.fromCharCode(c);
-  if (c < 0x100) return '\\x' + c.toString(16).padStart(2, '0');
-  return '\\u' + c.toString(16).padStart(4, '0');
-}
-
-function emitClass(ranges: Range[], negated: boolean): string {
-  const body = normalize(ranges)
-    .map(([lo, hi]) => (lo === hi ? classChar(lo) : hi === lo + 1 ? classChar(lo) + classChar(hi) : `${classChar(lo)}-${classChar(hi)}`))
-    .join('');
-  return `[${negated ? '^' : ''}${body}]`;
-}
-
 /** Deeper nesting is refused (the translator recurses per group). */
 const MAX_DEPTH = 100;
-
-const SPECIAL = new Set('\\^$.|?*+()[]{}/');
-
-function literal(code: number): string {
-  if (code > 0xffff) {
-    const s = String.fromCodePoint(code);
-    return `(?:${classChar(s.charCodeAt(0))}${classChar(s.charCodeAt(1))})`;
-  }
-  const ch = String.fromCharCode(code);
-  if (SPECIAL.has(ch)) return '\\' + ch;
-  if (code < 32 || code === 127 || (code >= 0x80 && code < 0xa0) || code === 0x2028 || code === 0x2029) return classChar(code);
-  return ch;
-}
 
 class Translator {
   private pos = 0;
