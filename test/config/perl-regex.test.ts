@@ -6,6 +6,27 @@ import { translatePerlRegex } from '../../src/config/perl-regex.js';
 
 // [pattern, subject, does Perl match]
 const CASES: Array<[string, string, boolean]> = [
+  // patterns seen in real configurations
+  ['^HTTP/1\\.[01] 200', 'HTTP/1.1 200 OK\r\n', true],
+  ['<title>.*</title>', '<html><title>Home</title>', true],
+  ['(?s)<html>.*</html>', '<html>\n<body/>\n</html>\n', true],
+  ['<html>.*</html>', '<html>\n</html>', false],
+  ['(?i)content-type:\\s*text/html', 'Content-Type: text/html; charset=utf-8', true],
+  ['"status"\\s*:\\s*"UP"', '{"status" : "UP"}', true],
+  ['Server: nginx/1\\.\\d+', 'Server: nginx/1.24.0', true],
+  ['\\btrue\\b', 'healthy=true', true],
+  ['\\btrue\\b', 'healthy=untrue', false],
+  ['^\\+OK', '+OK POP3 ready', true],
+  ['^220 ', '220 mail ESMTP', true],
+  ['^\\* OK', '* OK IMAP4rev1', true],
+  ['It works oh yes', '<h1>It works oh yes</h1>', true],
+  ['[[:alpha:]]+\\s+OK$', 'Service OK\n', true],
+  ['(?x) ^ 200 \\# \\s ok  # an x-mode comment', '200# ok', true],
+  ['^[\\\\]$', '\\', true],
+  ['^[\\-]$', '-', true],
+  ['(?<!\\d)42', 'x42', true],
+  ['(?<!\\d)42', '142', false],
+  ['a$|b', 'xb', true],
   // plain text and metacharacters
   ['Test Page', '<h1>Test Page</h1>', true],
   ['Test Page', 'test page', false],
