@@ -71,6 +71,11 @@ export async function parseLdirectordCf(text: string, file: string): Promise<Con
         await sectionLine(st, draft, m[1]!, r, ln);
       }
       await finishVirtual(st, draft, endLine);
+      if (endLine === line && i >= lines.length) {
+        // ldirectord's section loop read nothing, so it goes back and reads the header
+        // line again as a second, identical virtual (read_config's `goto outer_loop`).
+        st.fail(line, `duplicate virtual server: ldirectord reads a virtual= line that ends the file twice — give the section its real= lines (or end the file with a comment line)`);
+      }
       continue;
     }
     if (BLANK.test(raw) || COMMENT.test(raw)) continue;

@@ -46,11 +46,8 @@ export function parseRealText(st: ParseState, text: string, line: number): { hos
     // Deviation: ldirectord's regex is not anchored and silently skips the start, so
     // `192.168.6.2::5060` becomes host "5060" (0.0.19.196). lvsd refuses such lines.
     const skipped = text.slice(0, m.index);
-    const sep = skipped.endsWith(':') ? ' (host and port are separated by a single ":")' : '';
-    return st.fail(
-      line,
-      `invalid real server ${show(text)} — ${show(skipped)} is not a valid ADDRESS[:PORT]${sep}; ldirectord would skip it and read host ${show(m[1]!)}`,
-    );
+    const read = `host "${m[1]}"${m[5] !== undefined ? ` port "${m[5]}"` : ''}`;
+    return st.fail(line, `invalid real server ${show(text)}: it does not start with ADDRESS[:PORT] (ldirectord would skip ${show(skipped)} and read ${read}); write one ":" between host and port`);
   }
   return { host: m[1]!, ...(m[3] !== undefined ? { hostEnd: m[3] } : {}), port: m[5] ?? '0', flags: m[6]! };
 }

@@ -159,6 +159,8 @@ function virtualBlock(v: VirtualService): string {
   if (explicitService && (v.service === 'ftp' || v.service === 'sip') && v.login === '') w.fail(`an empty login with service=${v.service}`);
   if (explicitService && v.service === 'ftp' && v.passwd === '') w.fail('an empty passwd with service=ftp');
   for (const e of entries) w.entry('section', e);
+  // ldirectord reads a bare virtual= line at the end of a file twice (a duplicate).
+  if (entries.length === 0) w.out.push('\t# no real servers');
   return w.out.join('\n');
 }
 

@@ -54,6 +54,9 @@ export const CASES: Case[] = [
   { name: 'header: trailing text ignored', text: 'virtual=127.0.0.1:80 # web\n' + R, warn: { line: 1, message: /ldirectord ignores "# web" after "127.0.0.1:80"/ } },
   { name: 'duplicate virtual (reported after the block)', text: V + R + V + R + 'checkinterval=5\n', error: { line: 5, message: /duplicate virtual server tcp:127.0.0.1:80 \(already defined at line 1\)/ } },
   { name: 'duplicate virtual at end of file', text: V + R + V + R + '# end\n', error: { line: 5, message: /duplicate virtual server/ } },
+  { name: 'virtual= as the last line is read twice', text: 'checktimeout=3\n' + V, error: { line: 2, message: /duplicate virtual server: ldirectord reads a virtual= line that ends the file twice/ } },
+  { name: 'virtual= followed only by a comment', text: V + '# nothing yet\n' },
+  { name: 'virtual= followed by a blank line', text: V + '\n' },
   { name: 'same address and port with tcp and udp', text: V + R + V + R + '\tprotocol=udp\n' },
   { name: 'reals are checked after the section: a later error wins', text: V + '\treal=127.0.0.2:80\n\tquiescent=maybe\n', error: { line: 3, message: /quiescent must be "yes" or "no", got "maybe"/ } },
   { name: 'bad real reported at its own line after the section', text: V + '\treal=127.0.0.2:80\n\tscheduler=rr\n', error: { line: 2, message: /invalid real server "127.0.0.2:80" — expected ADDRESS\[:PORT\] gate\|masq\|ipip .* \(the forwarding method is required\)/ } },
@@ -129,8 +132,18 @@ export const CASES: Case[] = [
   { name: 'real with unknown trailing text', text: V + '\treal=127.0.0.2:80 gate 1 extra\n', error: { line: 2, message: /invalid real server options around " extra"/ } },
   {
     name: 'real= with "::" (the shipped sample)', text: 'virtual=127.0.0.1:5060\n\treal=192.168.6.2::5060 gate\n',
-    error: { line: 2, message: /"192.168.6.2::" is not a valid ADDRESS\[:PORT\] \(host and port are separated by a single ":"\); ldirectord would skip it and read host "5060"/ },
+    error: { line: 2, message: /it does not start with ADDRESS\[:PORT\] \(ldirectord would skip "192.168.6.2::" and read host "5060"\); write one ":" between host and port/ },
     ldirectord: 'accepts', deviation: 'ldirectord\'s unanchored regex turns this into real 0.0.19.196:0 (host "5060"); plainly absurd',
+  },
+  {
+    name: 'real= with a second port', text: V + '\treal=127.0.0.2:80:81 gate\n',
+    error: { line: 2, message: /ldirectord would skip "127.0.0.2:" and read host "80" port "81"/ },
+    ldirectord: 'accepts', deviation: 'ldirectord reads real 0.0.0.80:81 (host "80")',
+  },
+  {
+    name: 'real= without a host', text: V + '\treal=:80 gate\n',
+    error: { line: 2, message: /ldirectord would skip ":" and read host "80"\)/ },
+    ldirectord: 'accepts', deviation: 'ldirectord reads real 0.0.0.80:0 (host "80")',
   },
   {
     name: 'receive that cannot be translated', text: V + R + '\treceive="(?{ 1 })"\n',
