@@ -59,6 +59,10 @@ export const CASES: Case[] = [
   { name: 'virtual= followed by a blank line', text: V + '\n' },
   { name: 'same address and port with tcp and udp', text: V + R + V + R + '\tprotocol=udp\n' },
   { name: 'reals are checked after the section: a later error wins', text: V + '\treal=127.0.0.2:80\n\tquiescent=maybe\n', error: { line: 3, message: /quiescent must be "yes" or "no", got "maybe"/ } },
+  { name: 'after a section: the fallback is resolved first', text: 'virtual=no..such:80\n\treal=no..such:80 gate\n\tfallback=no..such gate\n', error: { line: 3, message: /cannot resolve fallback server "no..such"/ } },
+  { name: 'after a section: then the virtual address, then the reals', text: 'virtual=no..such:80\n\treal=no..such:80 gate\n', error: { line: 1, message: /cannot resolve "no..such" to an IPv4 address for the virtual service/ } },
+  { name: "a fallback without port takes the virtual's port as written", text: 'virtual=127.0.0.1:nosuchsvc\n\tfallback=127.0.0.1 gate\n', error: { line: 2, message: /invalid port "nosuchsvc" for fallback server/ } },
+  { name: 'a section is resolved before the line that ended it is read', text: V + '\treal=no..such:80 gate\nbogus=1\n', error: { line: 2, message: /cannot resolve "no..such"/ } },
   { name: 'bad real reported at its own line after the section', text: V + '\treal=127.0.0.2:80\n\tscheduler=rr\n', error: { line: 2, message: /invalid real server "127.0.0.2:80" — expected ADDRESS\[:PORT\] gate\|masq\|ipip .* \(the forwarding method is required\)/ } },
   // ---- global directives ----
   { name: 'checktimeout=0', text: 'checktimeout=0\n', error: { line: 1, message: /checktimeout must be greater than 0/ } },
