@@ -1,0 +1,243 @@
+// Command line, compatible with ldirectord's forms (spec §5) so existing scripts and the
+// Pacemaker agent keep working:  lvsd [options] [CONFIG] start|stop|restart|try-restart|reload|force-reload|status
+import { existsSync } from 'node:fs';
+import { basename, resolve, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { loadConfig, formatConfig } from './config/load.js';
+import { isConfigError } from './config/errors.js';
+import { readPid, defaultPidFile } from './daemon/pidfile.js';
+import { runDaemon, type DriverKind } from './daemon/run.js';
+import { version } from './version.js';
+
+const COMMANDS = ['start', 'stop', 'restart', 'try-restart', 'reload', 'force-reload', 'status'] as const;
+type Command = (typeof COMMANDS)[number];
+
+const USAGE = `Usage:
+  lvsd [options] [CONFIG] start|stop|restart|try-restart|reload|force-reload|status
+  lvsd -t [CONFIG]            check CONFIG and exit (also: lvsd check CONFIG)
+  lvsd convert FILE [--to cf|yaml]
+  lvsd demo                   run a self-contained demo on loopback
+
+CONFIG defaults to ldirectord.cf; a bare name is looked up in /etc/ha.d/, /etc/ha.d/conf/, then as a path.
+A .yaml or .yml file is read as YAML, anything else as ldirectord.cf.
+
+Options:
+  -d, --debug           stay in the foreground, log to stdout, with debug detail
+  -f, --foreground      stay in the foreground and log to stdout (the systemd way)
+  --ipvs KIND           how to reach IPVS: ipvsadm (default) or memory
+  --ipvsadm PATH        the ipvsadm binary (default: /sbin/ipvsadm or /usr/sbin/ipvsadm)
+  --pid-file PATH       pid file (default /var/run/lvsd.<config name>.pid)
+  --json                with status: machine-readable output
+  -t, --test            check the configuration and exit: 0 if valid, 2 and FILE:LINE: message if not
+  -v, --version         print the version
+  -h, --help            this text
+`;
+
+/** ldirectord's config resolution: returns [path, cfgname] or undefined. */
+export function resolveConfig(arg: string | undefined): { path: string; name: string } | undefined {
+  const config = arg ?? 'ldirectord.cf';
+  const name = arg === undefined ? 'ldirectord' : basename(arg);
+  for (const p of [join('/etc/ha.d', config), join('/etc/ha.d/conf', config), config]) {
+    if (existsSync(p)) return { path: resolve(p), name };
+  }
+  return undefined;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        debug: { type: 'boolean', short: 'd' },
+        foreground: { type: 'boolean', short: 'f' },
+        ipvs: { type: 'string' },
+        ipvsadm: { type: 'string' },
+        'pid-file': { type: 'string' },
+        json: { type: 'boolean' },
+        test: { type: 'boolean', short: 't' },
+        to: { type: 'string' },
+        version: { type: 'boolean', short: 'v' },
+        help: { type: 'boolean', short: 'h' },
+        'daemon-child': { type: 'boolean' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`lvsd: ${(e as Error).message}\n${USAGE}`);
+    return 255;
+  }
+  const { values: o, positionals: pos } = parsed;
+  if (o.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (o.version) {
+    process.stdout.write(`lvsd ${version()} (ldirectord-compatible)\n`);
+    return 0;
+  }
+  if (pos[0] === 'demo') {
+    const { runDemo } = await import('./demo.js');
+    return runDemo();
+  }
+  if (pos[0] === 'convert') return convert(pos[1], o.to);
+  if (o.test || pos[0] === 'check') return check(o.test ? pos[0] : pos[1]);
+
+  const cmd = pos[pos.length - 1] as Command | undefined;
+  if (pos.length < 1 || pos.length > 2 || !cmd || !COMMANDS.includes(cmd)) {
+    process.stderr.write(USAGE);
+    return 255;
+  }
+  const cfg = resolveConfig(pos.length === 2 ? pos[0] : undefined);
+  if (!cfg) {
+    process.stderr.write(`Config file ${pos.length === 2 ? pos[0] : 'ldirectord.cf'} not found\n`);
+    return 1;
+  }
+  const pidFile = o['pid-file'] ?? defaultPidFile(cfg.name);
+  const driver = (o.ipvs ?? 'ipvsadm') as DriverKind;
+  if (!['ipvsadm', 'memory'].includes(driver)) {
+    process.stderr.write(`lvsd: --ipvs must be ipvsadm or memory\n`);
+    return 255;
+  }
+  const daemonOpts = {
+    configPath: cfg.path,
+    cfgname: cfg.name,
+    pidFile,
+    driver,
+    ipvsadm: o.ipvsadm,
+    debug: o.debug ?? false,
+    foreground: (o.debug || o.foreground) ?? false,
+    daemonChild: o['daemon-child'] ?? false,
+  };
+
+  switch (cmd) {
+    case 'status':
+      return status(cfg.path, pidFile);
+    case 'stop':
+      return stop(pidFile);
+    case 'reload':
+    case 'force-reload': {
+      const st = readPid(pidFile);
+      if (st.state !== 'running') {
+        process.stdout.write(`lvsd is stopped for ${cfg.path}\n`);
+        return 1;
+      }
+      process.kill(st.pid, 'SIGHUP');
+      return 0;
+    }
+    case 'try-restart':
+      if (readPid(pidFile).state !== 'running') return 0;
+      await stop(pidFile);
+      return start(argv, daemonOpts);
+    case 'restart':
+      await stop(pidFile);
+      return start(argv, daemonOpts);
+    case 'start':
+      return start(argv, daemonOpts);
+  }
+}
+
+async function check(arg: string | undefined): Promise<number> {
+  const cfg = resolveConfig(arg);
+  if (!cfg) {
+    process.stderr.write(`Config file ${arg ?? 'ldirectord.cf'} not found\n`);
+    return 1;
+  }
+  try {
+    const c = await loadConfig(cfg.path);
+    for (const w of c.warnings) process.stderr.write(`${w.file}:${w.line}: warning: ${w.message}\n`);
+    return 0;
+  } catch (e) {
+    if (!isConfigError(e)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 2;
+  }
+}
+
+async function convert(file: string | undefined, to: string | undefined): Promise<number> {
+  if (!file) {
+    process.stderr.write('lvsd convert FILE [--to cf|yaml]\n');
+    return 255;
+  }
+  try {
+    const c = await loadConfig(file);
+    const target = to ?? (c.format === 'cf' ? 'yaml' : 'cf');
+    if (target !== 'cf' && target !== 'yaml') throw new Error('--to must be cf or yaml');
+    process.stdout.write(formatConfig(c, target));
+    return 0;
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return isConfigError(e) ? 2 : 1;
+  }
+}
+
+function status(cfgPath: string, pidFile: string): number {
+  const st = readPid(pidFile);
+  if (st.state === 'running') {
+    // ldirectord prints "running" on stderr; scripts and the OCF agent depend on these texts.
+    process.stderr.write(`lvsd for ${cfgPath} is running with pid: ${st.pid}\n`);
+    return 0;
+  }
+  if (st.state === 'stale') {
+    process.stderr.write(`lvsd stale pid file ${pidFile} for ${cfgPath}\n`);
+    process.stdout.write(`lvsd is stopped for ${cfgPath}\n`);
+    return 1;
+  }
+  process.stdout.write(`lvsd is stopped for ${cfgPath}\n`);
+  return 3;
+}
+
+/** Send TERM and wait (bounded) for the daemon to finish its clean stop. */
+async function stop(pidFile: string): Promise<number> {
+  const st = readPid(pidFile);
+  if (st.state !== 'running') return 0;
+  process.kill(st.pid, 'SIGTERM');
+  for (let i = 0; i < 600 && readPid(pidFile).state === 'running'; i++) await sleep(100);
+  return 0;
+}
+
+async function start(argv: string[], opts: Parameters<typeof runDaemon>[0]): Promise<number> {
+  const st = readPid(opts.pidFile);
+  if (st.state === 'running') {
+    // ldirectord: start when running does nothing, successfully.
+    process.stderr.write(`lvsd for ${opts.configPath} is already running with pid: ${st.pid}\n`);
+    return 0;
+  }
+  if (opts.foreground || opts.daemonChild) return runDaemon(opts);
+  return daemonize(argv);
+}
+
+/**
+ * Start a detached copy of ourselves and return once it reports that the first round of checks
+ * is applied to the kernel (ldirectord returned before IPVS was even configured), or fails.
+ */
+function daemonize(argv: string[]): Promise<number> {
+  const bin = process.argv[1] ?? '';
+  const child = spawn(process.execPath, [bin, '--daemon-child', ...argv], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    cwd: '/',
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    if (err.length < 8192) err += d.toString();
+  });
+  return new Promise((resolve) => {
+    child.on('message', (m) => {
+      if (m !== 'ready') return;
+      child.disconnect();
+      child.stderr?.destroy();
+      child.unref();
+      resolve(0);
+    });
+    child.on('exit', (code) => {
+      process.stderr.write(err);
+      resolve(code ?? 1);
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

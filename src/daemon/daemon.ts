@@ -1,0 +1,248 @@
+// Wires the one-way pipeline: config → bindings → scheduler → checkers → health book →
+// desired table → reconciler → IPVS driver. Everything else listens on `bus`.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/model.js';
+import { effective, hostPort, virtualLabel } from '../config/effective.js';
+import { loadConfig } from '../config/load.js';
+import type { Checker, CheckTarget } from '../checks/types.js';
+import type { IpvsDriver, Table } from '../ipvs/types.js';
+import { serviceKeyString } from '../ipvs/types.js';
+import { HealthBook } from '../health/book.js';
+import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
+import { bindingsOf, type Binding } from '../health/targets.js';
+import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService } from '../table/desired.js';
+import { Reconciler, type DesiredState } from '../table/reconciler.js';
+import { DaemonBus, type DaemonState, type Health } from './events.js';
+
+export interface DaemonOptions {
+  config: Config;
+  driver: IpvsDriver;
+  checkerFor: (t: CheckTarget) => Checker;
+  /** drop a checker's per-check state when a check leaves the config. */
+  forgetTarget?: (key: string) => void;
+  bus?: DaemonBus;
+  /** re-read the kernel and repair drift this often (ms); default 10 s. */
+  repairIntervalMs?: number;
+  /** first-start jitter cap (ms) for check timers. */
+  maxJitterMs?: number;
+}
+
+const DRAIN_MIN_SECONDS = 5;
+
+/** A destination removed from the config by a reload: kept at weight 0 until `until`, then deleted. */
+interface Draining {
+  service: string;
+  dest: DesiredService['dests'][number];
+  until: number;
+}
+
+export class Daemon {
+  readonly bus: DaemonBus;
+  config: Config;
+  state: DaemonState = 'starting';
+  readonly book: HealthBook;
+  readonly scheduler: Scheduler;
+  readonly reconciler: Reconciler;
+  private forget: DesiredState['forget'] = [];
+  private draining: Draining[] = [];
+  private drainTimer?: NodeJS.Timeout;
+  private firstRound = new Set<string>();
+  private firstRoundDone?: () => void;
+  private stopping = false;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.config = opts.config;
+    this.bus = opts.bus ?? new DaemonBus();
+    this.book = new HealthBook(this.bus);
+    this.scheduler = new Scheduler({
+      checkerFor: opts.checkerFor,
+      onResult: (key, result, latencyMs) => this.onResult(key, result, latencyMs),
+      preCheck: (t) => this.maintenance(t),
+      maxJitterMs: opts.maxJitterMs,
+      onForget: opts.forgetTarget,
+    });
+    this.reconciler = new Reconciler(opts.driver, this.bus, () => this.desired(), {
+      repairIntervalMs: opts.repairIntervalMs ?? 10_000,
+    });
+  }
+
+  /**
+   * Adopt the kernel's table, start every check, and resolve once the first round of checks has
+   * been applied to the kernel (what READY=1 means).
+   */
+  async start(): Promise<void> {
+    this.setState('starting');
+    let kernel: Table = { services: [] };
+    try {
+      kernel = await this.reconciler.read();
+    } catch (e) {
+      this.bus.emit('ipvs-error', { error: (e as Error).message, changes: [] });
+    }
+    const present = kernelWeights(kernel);
+    // A real already in the kernel with weight > 0 is adopted as up: it is neither removed
+    // nor re-added; its first failed check counts against failurecount as usual.
+    this.book.setBindings(bindingsOf(this.config), (b) => (adoptable(b, present) ? 'up' : 'unknown'));
+    const round = this.waitFirstRound();
+    this.syncScheduler();
+    await this.reconciler.now('start');
+    await round;
+    await this.reconciler.now('start');
+    this.reconciler.startRepair();
+    this.setState('running');
+  }
+
+  /** Apply a new config; on a parse error the running one stays in force. */
+  async reload(): Promise<boolean> {
+    if (this.stopping) return false;
+    this.bus.emit('log', { level: 'info', message: 'Reloading Linux Director Daemon config on signal' });
+    let next: Config;
+    try {
+      next = await loadConfig(this.config.file);
+    } catch (e) {
+      const error = (e as Error).message;
+      this.bus.emit('log', { level: 'error', message: `Reload failed, keeping the running configuration: ${error}` });
+      this.bus.emit('reload', { ok: false, file: this.config.file, error, at: Date.now() });
+      return false;
+    }
+    this.setState('reloading');
+    const previous = this.desired().services;
+    const nextKeys = new Set(next.virtuals.map((v) => serviceKeyString(serviceKeyOf(v))));
+    for (const v of this.config.virtuals) {
+      const key = serviceKeyOf(v);
+      if (!nextKeys.has(serviceKeyString(key))) this.forget.push({ key, label: virtualLabel(v) });
+    }
+    this.config = next;
+    this.book.setBindings(bindingsOf(next), () => 'unknown');
+    this.startDraining(previous);
+    this.syncScheduler();
+    await this.reconciler.now('start');
+    this.setState('running');
+    this.bus.emit('reload', { ok: true, file: next.file, at: Date.now() });
+    return true;
+  }
+
+  /** Stop checking; with cleanstop (default) remove the managed virtual services. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.setState('stopping');
+    this.scheduler.stop();
+    clearTimeout(this.drainTimer);
+    this.forget = this.config.virtuals
+      .filter((v) => effective(this.config, v).cleanstop)
+      .map((v) => ({ key: serviceKeyOf(v), label: virtualLabel(v) }));
+    this.reconciler.stop();
+    await this.reconciler.now('stop');
+    await this.opts.driver.close?.();
+  }
+
+  /** Every binding with its state, for status views. */
+  snapshot() {
+    return this.book.all().map((b) => ({ binding: b, state: this.book.state(b) }));
+  }
+
+  private setState(state: DaemonState): void {
+    this.state = state;
+    this.bus.emit('state', { state, config: this.config });
+  }
+
+  private syncScheduler(): void {
+    const checks = new Map<string, { target: CheckTarget; intervalMs: number }>();
+    for (const b of this.book.all()) {
+      const ms = b.checkinterval * 1000;
+      const have = checks.get(b.target.key);
+      // A check shared by virtuals with different intervals runs at the shortest one.
+      if (!have || ms < have.intervalMs) checks.set(b.target.key, { target: b.target, intervalMs: ms });
+    }
+    this.scheduler.sync([...checks.values()]);
+  }
+
+  private waitFirstRound(): Promise<void> {
+    this.firstRound = new Set(this.book.all().filter((b) => b.target.checktype !== 'off').map((b) => b.target.key));
+    if (this.firstRound.size === 0) return Promise.resolve();
+    // Bounded: even a check that never reports cannot hold start-up past its own deadline.
+    const limit = Math.max(...this.book.all().map((b) => checkTimeoutSec(b.target))) * 1000 + 2000 + (this.opts.maxJitterMs ?? 1000);
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, limit);
+      this.firstRoundDone = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private onResult(key: string, result: Parameters<HealthBook['record']>[1], latencyMs: number): void {
+    this.bus.emit('check', { key, result, latencyMs, at: Date.now() });
+    if (this.book.record(key, result, latencyMs)) this.reconciler.request();
+    if (this.firstRound.delete(key) && this.firstRound.size === 0) this.firstRoundDone?.();
+  }
+
+  private desired(): DesiredState {
+    if (this.stopping) return { services: [], forget: this.forget };
+    const services = desiredTable(this.config, this.book.all(), this.book.health);
+    this.addDraining(services);
+    return { services, forget: this.forget };
+  }
+
+  /** Reals a reload removed stay at weight 0 for a while (≥ one check interval) before they are deleted. */
+  private startDraining(previous: DesiredService[]): void {
+    const now = performance.now();
+    const next = new Map(desiredTable(this.config, this.book.all(), () => 'up').map((s) => [serviceKeyString(s.key), s]));
+    for (const s of previous) {
+      const k = serviceKeyString(s.key);
+      const still = next.get(k);
+      if (!still) continue; // the whole service goes: nothing to drain into
+      // Long enough for the weight-0 entry to be seen, and at least one check interval.
+      const ms = Math.max(effective(this.config, still.virtual).checkinterval, DRAIN_MIN_SECONDS) * 1000;
+      for (const d of s.dests) {
+        if (d.role !== 'real' || d.weight === 0) continue;
+        if (still.dests.some((x) => x.address === d.address && x.port === d.port)) continue;
+        this.draining.push({ service: k, dest: { ...d, weight: 0, binding: undefined }, until: now + ms });
+      }
+    }
+    this.armDrainTimer();
+  }
+
+  private addDraining(services: DesiredService[]): void {
+    const now = performance.now();
+    this.draining = this.draining.filter((d) => d.until > now);
+    for (const d of this.draining) {
+      const s = services.find((x) => serviceKeyString(x.key) === d.service);
+      if (s && !s.dests.some((x) => x.address === d.dest.address && x.port === d.dest.port)) s.dests.push(d.dest);
+    }
+  }
+
+  private armDrainTimer(): void {
+    clearTimeout(this.drainTimer);
+    if (this.draining.length === 0) return;
+    const next = Math.min(...this.draining.map((d) => d.until));
+    this.drainTimer = setTimeout(() => {
+      this.reconciler.request();
+      this.armDrainTimer();
+    }, Math.max(0, next - performance.now()) + 10);
+    this.drainTimer.unref();
+    this.draining = this.draining.filter((d) => d.until > performance.now() - 1);
+  }
+
+  private maintenance(t: CheckTarget): string | undefined {
+    const dir = this.config.global.maintenancedir;
+    if (!dir) return undefined;
+    const names = [hostPort(t.host, t.rport), t.family === 6 ? `[${t.host}]` : t.host];
+    return names.some((n) => existsSync(join(dir, n))) ? 'Server in maintenance' : undefined;
+  }
+}
+
+function kernelWeights(kernel: Table): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const s of kernel.services) for (const d of s.dests) m.set(`${serviceKeyString(s.key)}/${destKey(d.address, d.port)}`, d.weight);
+  return m;
+}
+
+function adoptable(b: Binding, present: Map<string, number>): boolean {
+  const port = kernelPort(b.virtual, b.real.forward, b.real.port);
+  const w = present.get(`${serviceKeyString(serviceKeyOf(b.virtual))}/${destKey(b.real.address, port)}`);
+  return w !== undefined && w > 0;
+}
+
+export type { Health };

@@ -1,0 +1,121 @@
+// The daemon process: load the config, claim the pid file, start the pipeline, attach the
+// subscribers (log, alerts, systemd), and turn signals into reload / reopen / clean stop.
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../config/load.js';
+import { isConfigError } from '../config/errors.js';
+import type { Config } from '../config/model.js';
+import { checkerFor, forgetTarget } from '../checks/registry.js';
+import { createDriver } from '../ipvs/index.js';
+import type { IpvsDriver } from '../ipvs/types.js';
+import { claimPidFile, removePidFile } from './pidfile.js';
+import { Daemon } from './daemon.js';
+import { DaemonBus } from './events.js';
+import { attachSubscribers } from './subscribers.js';
+import { ConfigWatcher } from './watch.js';
+import { attachFallbackCommand, runHook } from './hooks.js';
+import { version } from '../version.js';
+
+export type DriverKind = 'ipvsadm' | 'memory';
+
+export interface RunOptions {
+  configPath: string;
+  cfgname: string;
+  pidFile: string;
+  driver: DriverKind;
+  ipvsadm?: string;
+  debug: boolean;
+  foreground: boolean;
+  /** started by `lvsd start` to run detached: report readiness over IPC, log to the logfile. */
+  daemonChild: boolean;
+}
+
+export function findIpvsadm(given?: string): string | undefined {
+  if (given) return given;
+  return ['/sbin/ipvsadm', '/usr/sbin/ipvsadm'].find((p) => existsSync(p));
+}
+
+export async function runDaemon(opts: RunOptions): Promise<number> {
+  let config: Config;
+  try {
+    config = await loadConfig(opts.configPath);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n`);
+    return isConfigError(e) ? 2 : 1;
+  }
+  let driver: IpvsDriver;
+  if (opts.driver === 'memory') {
+    driver = createDriver('memory', {});
+  } else {
+    const path = findIpvsadm(opts.ipvsadm);
+    if (!path) {
+      process.stderr.write('Can not find ipvsadm (give --ipvsadm PATH, or --ipvs memory to run without a kernel)\n');
+      return 1;
+    }
+    driver = createDriver('ipvsadm', { path });
+  }
+  if (!claimPidFile(opts.pidFile, process.pid)) {
+    process.stderr.write(`lvsd for ${opts.configPath} is already running (pid file ${opts.pidFile})\n`);
+    return 0;
+  }
+
+  const bus = new DaemonBus();
+  const daemon = new Daemon({ config, driver, checkerFor, forgetTarget, bus });
+  const subs = attachSubscribers(daemon, {
+    cfgname: opts.cfgname,
+    foreground: opts.foreground && !opts.daemonChild,
+    debug: opts.debug,
+  });
+  subs.log(`Starting lvsd ${version()} with pid: ${process.pid}`);
+
+  const detachFallback = attachFallbackCommand(daemon);
+  // The file is always watched; whether a change reloads is the current config's autoreload.
+  const watcher = new ConfigWatcher({
+    file: opts.configPath,
+    onChange: () => {
+      const g = daemon.config.global;
+      subs.log(`Configuration file '${opts.configPath}' has changed on disk`);
+      subs.log(g.autoreload ? ' - reread new configuration' : ' - ignore new configuration');
+      if (g.callback) void runHook(daemon, 'callback', g.callback, [opts.configPath]);
+      if (g.autoreload) void daemon.reload();
+    },
+  });
+
+  let stopping: Promise<number> | undefined;
+  const shutdown = (signal: string): Promise<number> => {
+    stopping ??= (async () => {
+      await watcher.close();
+      detachFallback();
+      await daemon.stop();
+      subs.log(`Linux Director Daemon terminated on signal: ${signal}`);
+      await subs.close();
+      removePidFile(opts.pidFile);
+      return 0;
+    })();
+    return stopping;
+  };
+  let done!: (code: number) => void;
+  const finished = new Promise<number>((r) => (done = r));
+  process.on('SIGTERM', () => void shutdown('TERM').then(done));
+  process.on('SIGINT', () => void shutdown('INT').then(done));
+  process.on('SIGHUP', () => {
+    subs.reopen();
+    void daemon.reload();
+  });
+  process.on('SIGUSR1', () => subs.reopen());
+
+  try {
+    await daemon.start();
+  } catch (e) {
+    subs.log(`Start failed: ${(e as Error).message}`);
+    await subs.close();
+    removePidFile(opts.pidFile);
+    return 1;
+  }
+  await watcher.start();
+  if (opts.daemonChild && process.send) {
+    // The parent stops listening once told; later writes to its pipe must not kill us.
+    process.stderr.on('error', () => {});
+    process.send('ready');
+  }
+  return finished;
+}

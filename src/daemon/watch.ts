@@ -1,0 +1,71 @@
+// Config file watching (autoreload and callback, spec §2.7): chokidar follows editors that save
+// by rename, symlinked configs and delete-then-recreate; bursts are debounced; a reload happens
+// only when the content really changed (ldirectord compared MD5s; `touch` does not reload).
+import { createHash } from 'node:crypto';
+import { readFile, realpath } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { watch, type FSWatcher } from 'chokidar';
+
+export interface WatchOptions {
+  file: string;
+  debounceMs?: number;
+  /** called with the new content's digest when the content differs from the last one seen. */
+  onChange: () => void;
+}
+
+async function digest(file: string): Promise<string | undefined> {
+  try {
+    return createHash('md5').update(await readFile(file)).digest('hex');
+  } catch {
+    return undefined; // deleted or unreadable right now: wait for the next event
+  }
+}
+
+export class ConfigWatcher {
+  private watcher?: FSWatcher;
+  private timer?: NodeJS.Timeout;
+  private last?: string;
+
+  constructor(private readonly opts: WatchOptions) {}
+
+  async start(): Promise<void> {
+    this.last = await digest(this.opts.file);
+    // Watch the folders of the path as given and, for a symlink, of its target: a file that is
+    // renamed over, deleted and re-created, or re-pointed is seen there, where a watch on the
+    // file itself would be lost with its inode.
+    const files = new Set([resolve(this.opts.file)]);
+    try {
+      files.add(await realpath(this.opts.file));
+    } catch {
+      // missing now; its folder's watch sees it appear
+    }
+    const dirs = [...new Set([...files].map((f) => dirname(f)))];
+    this.watcher = watch(dirs, { ignoreInitial: true, depth: 0, followSymlinks: false });
+    this.watcher.on('all', (_event, path) => {
+      if (files.has(resolve(path))) this.bump();
+    });
+    await new Promise<void>((r) => this.watcher!.once('ready', () => r()));
+  }
+
+  /** Forget the remembered content (after a reload that read the file itself). */
+  async rebase(): Promise<void> {
+    this.last = await digest(this.opts.file);
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.watcher?.close();
+  }
+
+  private bump(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.settle(), this.opts.debounceMs ?? 300);
+  }
+
+  private async settle(): Promise<void> {
+    const now = await digest(this.opts.file);
+    if (now === undefined || now === this.last) return;
+    this.last = now;
+    this.opts.onChange();
+  }
+}
