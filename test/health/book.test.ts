@@ -1,0 +1,72 @@
+// The health state machine: failurecount, soft failures, shared checks, forced downs.
+import t from 'tap';
+import { parseConfigText } from '../../src/config/load.js';
+import { bindingsOf } from '../../src/health/targets.js';
+import { HealthBook } from '../../src/health/book.js';
+import { DaemonBus } from '../../src/daemon/events.js';
+
+const CF = `failurecount=3
+virtual=10.0.0.1:80
+    real=10.1.1.1:80 masq
+    service=http
+virtual=10.0.0.2:80
+    real=10.1.1.1:80 masq
+    service=http
+`;
+
+async function book() {
+  const cfg = await parseConfigText(CF, '/t/x.cf', 'cf');
+  const bus = new DaemonBus();
+  const events: string[] = [];
+  bus.on('softfail', (e) => events.push(`soft ${e.virtual.address} ${e.failures}/${e.failurecount}`));
+  bus.on('softreset', (e) => events.push(`reset ${e.virtual.address}`));
+  bus.on('transition', (e) => events.push(`${e.virtual.address} ${e.from}->${e.to}`));
+  const b = new HealthBook(bus);
+  b.setBindings(bindingsOf(cfg), () => 'unknown');
+  return { b, events, key: b.keys()[0]!, cfg };
+}
+
+const ok = { ok: true, message: 'Success' };
+const bad = { ok: false, message: 'Connection refused' };
+
+t.test('identical checks in two virtuals share one key', async (t) => {
+  const { b } = await book();
+  t.equal(b.keys().length, 1);
+  t.equal(b.all().length, 2);
+});
+
+t.test('unknown → down on the first failure; up → down only after failurecount failures', async (t) => {
+  const { b, events, key } = await book();
+  b.record(key, bad, 1);
+  t.same(events, ['10.0.0.1 unknown->down', '10.0.0.2 unknown->down']);
+  events.length = 0;
+  b.record(key, ok, 1);
+  b.record(key, bad, 1);
+  b.record(key, bad, 1);
+  t.same(events.filter((e) => e.includes('->')), ['10.0.0.1 down->up', '10.0.0.2 down->up']);
+  t.same(events.filter((e) => e.startsWith('soft')), ['soft 10.0.0.1 1/3', 'soft 10.0.0.2 1/3', 'soft 10.0.0.1 2/3', 'soft 10.0.0.2 2/3'], 'each virtual counts once per check');
+  events.length = 0;
+  b.record(key, ok, 1);
+  t.same(events, ['reset 10.0.0.1', 'reset 10.0.0.2'], 'a success resets the count');
+  events.length = 0;
+  for (let i = 0; i < 3; i++) b.record(key, bad, 1);
+  t.same(events.filter((e) => e.includes('->')), ['10.0.0.1 up->down', '10.0.0.2 up->down']);
+});
+
+t.test('a forced failure (maintenance) takes an up real down at once', async (t) => {
+  const { b, events, key } = await book();
+  b.record(key, ok, 1);
+  events.length = 0;
+  b.record(key, { ok: false, message: 'Server in maintenance', forced: true }, 0);
+  t.same(events, ['10.0.0.1 up->down', '10.0.0.2 up->down']);
+});
+
+t.test('a reload keeps the state of unchanged bindings', async (t) => {
+  const { b, key, cfg } = await book();
+  b.record(key, ok, 1);
+  b.setBindings(bindingsOf(cfg), () => 'unknown');
+  t.same(b.all().map((x) => b.health(x)), ['up', 'up']);
+  const changed = await parseConfigText(CF.replace('service=http\nvirtual=10.0.0.2', 'service=http\n    request="/other"\nvirtual=10.0.0.2'), '/t/x.cf', 'cf');
+  b.setBindings(bindingsOf(changed), () => 'unknown');
+  t.same(b.all().map((x) => b.health(x)), ['unknown', 'up'], 'a changed check starts over');
+});
