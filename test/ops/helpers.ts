@@ -1,0 +1,77 @@
+// Shared pieces of the operations suites: the real lvsd process under a test's own config, pid
+// file and stand-in kernel, and a datagram receiver for NOTIFY_SOCKET and syslog.
+import type { Test } from 'tap';
+import { bindReceiver, unixDgramAvailable } from '../../src/log/unix-dgram.js';
+import { LvsdProcess, RealServer, STAND_IN, TempDir } from '../helpers/lvsd.js';
+
+export const noDgram = unixDgramAvailable() ? false : 'the unix-dgram native module did not build (npm rebuild unix-dgram)';
+
+export interface Virtual {
+  vip: string;
+  reals: [RealServer, number?][];
+  lines?: string[];
+}
+
+/** An ldirectord.cf with fast checks: global lines, then one http virtual per entry. */
+export function cf(global: string[], virtuals: Virtual[]): string {
+  const out = ['checkinterval=1', 'checktimeout=1', 'negotiatetimeout=1', ...global, ''];
+  for (const v of virtuals) {
+    out.push(`virtual=${v.vip}`);
+    for (const [r, w] of v.reals) out.push(`    real=${r.addr} masq${w === undefined ? '' : ` ${w}`}`);
+    out.push('    service=http', '    receive="OK"', ...(v.lines ?? []).map((l) => `    ${l}`), '');
+  }
+  return out.join('\n');
+}
+
+/** Start real HTTP servers on the given loopback addresses. */
+export function servers(t: Test, hosts: string[]): Promise<RealServer[]> {
+  const list = hosts.map((h) => new RealServer(h));
+  t.teardown(() => Promise.all(list.map((r) => r.stop())));
+  return Promise.all(list.map((r) => r.start()));
+}
+
+export interface Setup {
+  dir: TempDir;
+  state: string;
+  cfgPath: string;
+  pidFile: string;
+  lvsd: LvsdProcess;
+}
+
+/** The real daemon in the foreground on `text`, with extra CLI flags and environment. */
+export function daemon(t: Test, text: string, opts: { flags?: string[]; env?: Record<string, string>; dir?: TempDir } = {}): Setup {
+  const dir = opts.dir ?? new TempDir();
+  const state = dir.file('ipvs.json');
+  const cfgPath = dir.file('lvsd.cf', text);
+  const pidFile = dir.file('lvsd.pid');
+  const lvsd = new LvsdProcess(['-f', ...(opts.flags ?? []), '--ipvsadm', STAND_IN, '--pid-file', pidFile, cfgPath, 'start'], {
+    LVSD_IPVS_STATE: state,
+    ...opts.env,
+  });
+  t.teardown(async () => {
+    // a test may leave it stopped (SIGSTOP): it must be able to act on the TERM
+    lvsd.child.kill('SIGCONT');
+    await lvsd.stop();
+    dir.remove();
+  });
+  return { dir, state, cfgPath, pidFile, lvsd };
+}
+
+/** A bound unix datagram socket; every datagram is kept with the time it arrived. */
+export function datagrams(t: Test, path: string, onMessage?: (text: string) => void): { text: string; at: bigint }[] {
+  const got: { text: string; at: bigint }[] = [];
+  const rx = bindReceiver(path, (b) => {
+    const text = b.toString();
+    got.push({ text, at: process.hrtime.bigint() });
+    onMessage?.(text);
+  });
+  t.teardown(() => rx.close());
+  return got;
+}
+
+/** `KEY=value` lines of an sd_notify datagram. */
+export function fields(text: string): Map<string, string> {
+  return new Map(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
