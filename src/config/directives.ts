@@ -3,6 +3,7 @@
 // only in how a value is cut out of the text (quotes, comments, indentation), which each
 // front end does before calling in here. Virtual sections: ./virtual.ts.
 import { stat } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import type { EmailStatus, Family, InheritableSettings } from './model.js';
 import { didYouMean } from './suggest.js';
 import { parseFallbackSpec, resolveFallback } from './fallback.js';
@@ -25,7 +26,7 @@ export const VIRTUAL_ONLY_DIRECTIVES = [
 /** Recognised by ldirectord only to be refused. */
 export const DEPRECATED_DIRECTIVES = ['connecttimeout', 'timeout'] as const;
 /** lvsd additions (ldirectord would refuse them). */
-export const LVSD_DIRECTIVES = ['sslverify'] as const;
+export const LVSD_DIRECTIVES = ['sslverify', 'statushttp'] as const;
 
 export const GLOBAL_DIRECTIVES: readonly string[] = [...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...LVSD_DIRECTIVES];
 /** Directives inside a virtual section (the header itself excluded). */
@@ -67,9 +68,14 @@ function emailAlertStatus(st: ParseState, line: number, value: string): EmailSta
   return STATUSES.filter((s) => set.has(s));
 }
 
+/**
+ * smtp=HOST[:PORT] or [IPv6]:PORT. lvsd honours the port (ldirectord's prefix match dropped it
+ * and mailed port 25); what follows is ignored with a warning, as ldirectord ignores it.
+ */
 function smtpHost(st: ParseState, line: number, value: string): string {
-  const m = /^[0-9A-Za-z._+-]+/.exec(value);
+  const m = /^(?:\[[0-9A-Fa-f:.]+\]:\d{1,5}|[0-9A-Za-z._+-]+(?::\d{1,5})?)/.exec(value);
   if (!m) return st.fail(line, `invalid smtp server address ${show(value)}`);
+  if (Number(/:(\d+)$/.exec(m[0])?.[1] ?? 25) > 65535) return st.fail(line, `smtp port must be 1-65535, got ${show(value)}`);
   partial(st, line, 'smtp', value, m[0]);
   return m[0];
 }
@@ -162,6 +168,12 @@ export async function applyGlobal(st: ParseState, name: string, value: string, l
       if (!isDir) st.warn(line, 'maintenance directory does not exist');
       return;
     }
+    case 'statushttp': {
+      const listen = parseListenAddress(value);
+      if (typeof listen === 'string') return st.fail(line, `statushttp ${listen}`);
+      g.statushttp = listen;
+      return;
+    }
     case 'timeout':
       return st.fail(line, 'timeout is no longer supported — use checktimeout and negotiatetimeout');
     default:
@@ -169,3 +181,17 @@ export async function applyGlobal(st: ParseState, name: string, value: string, l
   }
 }
 
+/**
+ * statushttp= (and --status-http): `ADDR:PORT`, `[IPv6]:PORT`, or a bare `PORT` on 127.0.0.1.
+ * Literal addresses only (no DNS at parse time). Returns the reason as a string when refused.
+ */
+export function parseListenAddress(text: string): { host: string; port: number } | string {
+  const m = /^(?:(?:\[([^\]]+)\]|([^:\[\]]+)):)?(\d{1,5})$/.exec(text);
+  const host = m ? (m[1] ?? m[2] ?? '127.0.0.1') : '';
+  if (!m || !isIP(host) || (m[1] !== undefined && isIP(host) !== 6)) {
+    return `needs ADDR:PORT with a literal IP address (e.g. 127.0.0.1:9101 or [::1]:9101), got ${show(text)}`;
+  }
+  const port = Number(m[3]);
+  if (port > 65535) return `port must be 0-65535, got ${port}`;
+  return { host, port };
+}

@@ -154,7 +154,7 @@ function unknownInSection(st: ParseState, rcmd: string, raw: string, line: numbe
   if (name && (GLOBAL_ONLY_DIRECTIVES as readonly string[]).includes(name)) {
     return st.fail(line, `${name} is a global directive and cannot be used inside a virtual section — move it above the first virtual= line, at column 0`);
   }
-  if (name === 'sslverify') return st.fail(line, 'sslverify is a global directive (lvsd extension) and cannot be used inside a virtual section');
+  if (name === 'sslverify' || name === 'statushttp') return st.fail(line, `${name} is a global directive (lvsd extension) and cannot be used inside a virtual section`);
   if (name === 'timeout') return st.fail(line, 'timeout is no longer supported — use checktimeout and negotiatetimeout');
   return st.fail(line, `unknown directive ${show(name ?? rcmd.trim())} in a virtual section${didYouMean(name ?? '', SECTION_DIRECTIVES)}${hashNote}`);
 }

@@ -77,6 +77,8 @@ export interface GlobalSettings extends InheritableSettings {
   // lvsd extensions (accepted in both formats; ldirectord would reject them)
   /** verify TLS certificates of https/ldaps/imaps/pops checks (ldirectord: never). */
   sslverify?: boolean;
+  /** serve status.json, /metrics and the status page on this address (off when undefined). */
+  statushttp?: { host: string; port: number };
 }
 
 export interface RealServer {

@@ -196,7 +196,7 @@ export async function applyVirtual(st: ParseState, d: VirtualDraft, name: string
       v.comment = value;
       return;
     default:
-      if ((GLOBAL_ONLY_DIRECTIVES as readonly string[]).includes(name) || name === 'sslverify') {
+      if ((GLOBAL_ONLY_DIRECTIVES as readonly string[]).includes(name) || name === 'sslverify' || name === 'statushttp') {
         return st.fail(line, `${name} is a global directive and cannot be used inside a virtual section — move it above the first virtual= line`);
       }
       return st.fail(line, `unknown directive ${show(name)} in a virtual section${didYouMean(name, SECTION_DIRECTIVES)}`);

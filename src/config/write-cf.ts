@@ -6,6 +6,7 @@ import { ConfigError } from './errors.js';
 import type { Config, EmailStatus, Fallback, GlobalSettings, InheritableSettings, Location, RealServer, VirtualService } from './model.js';
 import { GLOBAL_ONLY_DIRECTIVES, INHERITABLE_DIRECTIVES } from './directives.js';
 import { portToService } from './services.js';
+import { hostPort } from './effective.js';
 
 const ALL: EmailStatus[] = ['starting', 'running', 'stopping', 'reloading'];
 
@@ -40,6 +41,7 @@ export function globalEntries(g: GlobalSettings): Entry[] {
     if (v !== undefined) out.push([name, v]);
   }
   if (g.sslverify !== undefined) out.push(['sslverify', g.sslverify]);
+  if (g.statushttp) out.push(['statushttp', hostPort(g.statushttp.host, g.statushttp.port)]);
   return out;
 }
 
@@ -133,6 +135,7 @@ class CfWriter {
     this.check(name, text, scope, quoted);
     if (name === 'virtualhost' && text.includes('"')) this.fail(`virtualhost ${JSON.stringify(text)}: it contains a double quote`);
     if (name === 'sslverify') this.out.push('# lvsd extension (ldirectord refuses it): verify TLS certificates in checks');
+    if (name === 'statushttp') this.out.push('# lvsd extension (ldirectord refuses it): status page, status.json and /metrics');
     this.out.push(`${scope === 'section' ? '\t' : ''}${name}=${quoted ? `"${text}"` : text}`);
   }
 
