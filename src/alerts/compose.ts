@@ -5,7 +5,8 @@ import type { ChangeKind, DaemonState, Health } from '../daemon/events.js';
 import type { Config, VirtualService } from '../config/model.js';
 import { hostPort, virtualId } from '../config/effective.js';
 
-export type AlertKind = ChangeKind | 'inaccessible';
+/** IPVS changes, repeats for a real still down, and a reload whose config did not parse. */
+export type AlertKind = ChangeKind | 'inaccessible' | 'reload-failed';
 
 /** One thing worth a mail: an IPVS change or a repeat for a real still down. */
 export interface AlertItem {
@@ -99,6 +100,7 @@ const CATEGORY: Record<AlertKind, [string, string]> = {
   'restored-real': ['real server', 'up'],
   'purged-real': ['real server', 'purged'],
   inaccessible: ['real server', 'inaccessible'],
+  'reload-failed': ['configuration reload', 'failed'],
   'added-fallback': ['fallback server', 'added'],
   'deleted-fallback': ['fallback server', 'removed'],
   'added-virtual': ['virtual service', 'added'],

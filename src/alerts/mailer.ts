@@ -7,6 +7,7 @@
 //     switch sends one mail, not 200;
 //   * sending never blocks checks: a bounded outbox per transport, retried with back-off;
 //   * `Readd Quiescent` mails say what the log says (ldirectord's mail said `Quiescent`);
+//   * a reload whose config does not parse is mailed (ldirectord mailed no reloads);
 //   * the body ends with the virtual service's current state.
 import nodemailer, { type Mail } from 'nodemailer';
 import { existsSync } from 'node:fs';
@@ -232,8 +233,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
     }
     groups.clear();
   };
-  const enqueue = (item: AlertItem) => {
-    const s = settingsFor(item.virtual);
+  const enqueue = (item: AlertItem, s: Settings = settingsFor(item.virtual)) => {
     if (!s.status.includes(item.status)) return;
     const to = recipients(s.to);
     if (!to.length) return;
@@ -291,9 +291,24 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
   const onTransition = (e: DaemonEvents['transition'][0]) => {
     seen.set(realKey(e.virtual, e.real.address, e.real.port), { health: e.to, reason: e.message });
   };
+  // A config that does not parse leaves the running one in force; the operator who saved it
+  // may not be looking at the log. ldirectord mailed nothing here. Everyone the running config
+  // alerts hears of it once (global and per-virtual recipient sets), filtered as `reloading`.
+  const onReload = (e: DaemonEvents['reload'][0]) => {
+    if (e.ok) return;
+    const sets = new Map<string, Settings>();
+    for (const s of [settingsFor(), ...(config?.virtuals ?? []).map((v) => settingsFor(v))]) {
+      if (!s.status.includes('reloading')) continue;
+      const key = JSON.stringify([s.smtp?.trim() ?? '', recipients(s.to).map((m) => m.address.toLowerCase()).sort()]);
+      if (!sets.has(key)) sets.set(key, s);
+    }
+    const message = `Reload failed, keeping the running configuration: ${e.error ?? `cannot read ${e.file}`}`;
+    for (const s of sets.values()) enqueue({ kind: 'reload-failed', message, status: 'reloading', at: e.at }, s);
+  };
   bus.on('ipvs', onIpvs);
   bus.on('state', onState);
   bus.on('transition', onTransition);
+  bus.on('reload', onReload);
 
   let closing: Promise<void> | undefined;
   return {
@@ -308,6 +323,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
         bus.off('ipvs', onIpvs);
         bus.off('state', onState);
         bus.off('transition', onTransition);
+        bus.off('reload', onReload);
         clearInterval(repeatTimer);
         flush();
         await Promise.all([...outboxes.values()].map((o) => o.drain(drainMs)));

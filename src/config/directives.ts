@@ -75,7 +75,8 @@ function emailAlertStatus(st: ParseState, line: number, value: string): EmailSta
 function smtpHost(st: ParseState, line: number, value: string): string {
   const m = /^(?:\[[0-9A-Fa-f:.]+\]:\d{1,5}|[0-9A-Za-z._+-]+(?::\d{1,5})?)/.exec(value);
   if (!m) return st.fail(line, `invalid smtp server address ${show(value)}`);
-  if (Number(/:(\d+)$/.exec(m[0])?.[1] ?? 25) > 65535) return st.fail(line, `smtp port must be 1-65535, got ${show(value)}`);
+  const port = Number(/:(\d+)$/.exec(m[0])?.[1] ?? 25);
+  if (port < 1 || port > 65535) return st.fail(line, `smtp port must be 1-65535, got ${show(value)}`);
   partial(st, line, 'smtp', value, m[0]);
   return m[0];
 }
