@@ -14,6 +14,8 @@ export interface Subscribers {
   /** reopen log and monitor files (logrotate). */
   reopen(): void;
   close(): Promise<void>;
+  /** e-mail alerts waiting to be sent (status metrics). */
+  readonly alertQueue: number;
 }
 
 export interface SubscriberOptions {
@@ -33,6 +35,9 @@ export function attachSubscribers(daemon: Daemon, opts: SubscriberOptions): Subs
       // No logfile= and a terminal or journald to talk to: stdout, as ldirectord's supervised mode.
       supervised: c.global.supervised || (opts.foreground && c.global.logfile === undefined),
       logfile: c.global.logfile ?? '/var/log/lvsd.log',
+      // where logfile=<facility> sends datagrams; /dev/log unless the environment says otherwise
+      // (a syslog daemon listening elsewhere, or a test's own socket)
+      syslogPath: process.env.LVSD_SYSLOG_SOCKET || undefined,
     });
   let logger = makeLogger(daemon.config);
   let logfile = daemon.config.global.logfile;
@@ -52,6 +57,9 @@ export function attachSubscribers(daemon: Daemon, opts: SubscriberOptions): Subs
   const notify = attachNotify(bus, { alive: () => daemon.scheduler.isAlive(), onError: (m) => logger.log('warn', m) });
   return {
     log: (m) => logger.log('info', m),
+    get alertQueue() {
+      return mailer.queued;
+    },
     reopen: () => {
       logger.reopen();
       monitor.reopen();
