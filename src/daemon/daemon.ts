@@ -92,10 +92,13 @@ export class Daemon {
     this.setState('running');
   }
 
-  /** Apply a new config; on a parse error the running one stays in force. */
-  async reload(): Promise<boolean> {
+  /**
+   * Apply a new config; on a parse error the running one stays in force. `trigger`: a signal
+   * (HUP, `reload`) or autoreload of a changed file, which ldirectord does not log as a signal.
+   */
+  async reload(trigger: 'signal' | 'file' = 'signal'): Promise<boolean> {
     if (this.stopping) return false;
-    this.bus.emit('log', { level: 'info', message: 'Reloading Linux Director Daemon config on signal' });
+    if (trigger === 'signal') this.bus.emit('log', { level: 'info', message: 'Reloading Linux Director Daemon config on signal' });
     let next: Config;
     try {
       next = await loadConfig(this.config.file);

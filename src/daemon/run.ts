@@ -76,7 +76,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       subs.log(`Configuration file '${opts.configPath}' has changed on disk`);
       subs.log(g.autoreload ? ' - reread new configuration' : ' - ignore new configuration');
       if (g.callback) void runHook(daemon, 'callback', g.callback, [opts.configPath]);
-      if (g.autoreload) void daemon.reload();
+      if (g.autoreload) void daemon.reload('file');
     },
   });
 
