@@ -9,6 +9,10 @@ import { isConfigError } from './config/errors.js';
 import { readPid, defaultPidFile } from './daemon/pidfile.js';
 import { runDaemon, type DriverKind } from './daemon/run.js';
 import { version } from './version.js';
+import { parseListenAddress } from './config/directives.js';
+import { defaultControlSocket } from './status/control.js';
+import { fetchStatus } from './status/client.js';
+import { formatStatus } from './status/format.js';
 
 const COMMANDS = ['start', 'stop', 'restart', 'try-restart', 'reload', 'force-reload', 'status'] as const;
 type Command = (typeof COMMANDS)[number];
@@ -28,7 +32,10 @@ Options:
   --ipvs KIND           how to reach IPVS: ipvsadm (default) or memory
   --ipvsadm PATH        the ipvsadm binary (default: /sbin/ipvsadm or /usr/sbin/ipvsadm)
   --pid-file PATH       pid file (default /var/run/lvsd.<config name>.pid)
-  --json                with status: machine-readable output
+  --json                with status: one JSON document on stdout (the texts above go to stderr)
+  --control-socket PATH the daemon's control socket (default: the pid file's path with .sock)
+  --status-http ADDR:PORT  serve the status page, /status.json and /metrics (default: statushttp=, else off;
+                        a bare PORT binds 127.0.0.1)
   -t, --test            check the configuration and exit: 0 if valid, 2 and FILE:LINE: message if not
   -v, --version         print the version
   -h, --help            this text
@@ -57,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
         ipvsadm: { type: 'string' },
         'pid-file': { type: 'string' },
         json: { type: 'boolean' },
+        'control-socket': { type: 'string' },
+        'status-http': { type: 'string' },
         test: { type: 'boolean', short: 't' },
         to: { type: 'string' },
         version: { type: 'boolean', short: 'v' },
@@ -100,6 +109,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`lvsd: --ipvs must be ipvsadm or memory\n`);
     return 255;
   }
+  const listen = o['status-http'] === undefined ? undefined : parseListenAddress(o['status-http']);
+  if (typeof listen === 'string') {
+    process.stderr.write(`lvsd: --status-http ${listen}\n`);
+    return 255;
+  }
+  const controlSocket = o['control-socket'] ?? defaultControlSocket(pidFile);
   const daemonOpts = {
     configPath: cfg.path,
     cfgname: cfg.name,
@@ -109,11 +124,13 @@ export async function main(argv: string[]): Promise<number> {
     debug: o.debug ?? false,
     foreground: (o.debug || o.foreground) ?? false,
     daemonChild: o['daemon-child'] ?? false,
+    controlSocket,
+    statusHttp: listen,
   };
 
   switch (cmd) {
     case 'status':
-      return status(cfg.path, pidFile);
+      return status(cfg.path, pidFile, controlSocket, o.json ?? false);
     case 'stop':
       return stop(pidFile);
     case 'reload':
@@ -172,20 +189,33 @@ async function convert(file: string | undefined, to: string | undefined): Promis
   }
 }
 
-function status(cfgPath: string, pidFile: string): number {
+/**
+ * ldirectord's texts and exit codes (0 running, 1 stale pid file, 3 stopped), then, when the
+ * daemon answers on its control socket, every virtual and real server. With --json, stdout
+ * carries one JSON document and the texts all go to stderr.
+ */
+async function status(cfgPath: string, pidFile: string, socket: string, json: boolean): Promise<number> {
   const st = readPid(pidFile);
-  if (st.state === 'running') {
-    // ldirectord prints "running" on stderr; scripts and the OCF agent depend on these texts.
-    process.stderr.write(`lvsd for ${cfgPath} is running with pid: ${st.pid}\n`);
-    return 0;
+  const out = json ? process.stderr : process.stdout;
+  const report = (doc: object) => json && process.stdout.write(`${JSON.stringify({ config: cfgPath, ...doc })}\n`);
+  if (st.state !== 'running') {
+    // ldirectord prints "stopped" on stdout and "running" on stderr; scripts and the OCF agent depend on these texts.
+    if (st.state === 'stale') process.stderr.write(`lvsd stale pid file ${pidFile} for ${cfgPath}\n`);
+    out.write(`lvsd is stopped for ${cfgPath}\n`);
+    report({ running: false, pid: st.state === 'stale' ? st.pid : null, status: null });
+    return st.state === 'stale' ? 1 : 3;
   }
-  if (st.state === 'stale') {
-    process.stderr.write(`lvsd stale pid file ${pidFile} for ${cfgPath}\n`);
-    process.stdout.write(`lvsd is stopped for ${cfgPath}\n`);
-    return 1;
+  process.stderr.write(`lvsd for ${cfgPath} is running with pid: ${st.pid}\n`);
+  try {
+    const snap = await fetchStatus(socket);
+    if (json) report({ running: true, pid: st.pid, status: snap });
+    else process.stdout.write(formatStatus(snap));
+  } catch (e) {
+    const error = `no answer on the control socket ${socket}: ${(e as Error).message}`;
+    process.stderr.write(`${error}\n`);
+    report({ running: true, pid: st.pid, status: null, error });
   }
-  process.stdout.write(`lvsd is stopped for ${cfgPath}\n`);
-  return 3;
+  return 0;
 }
 
 /** Send TERM and wait (bounded) for the daemon to finish its clean stop. */

@@ -42,6 +42,11 @@ export class Reconciler {
     this.retryDelay = opts.retryMs ?? 1000;
   }
 
+  /** The kernel table as last read and applied; undefined while unknown (status views read it). */
+  get known(): Table | undefined {
+    return this.kernel;
+  }
+
   /** A fresh read of the kernel table (also refreshes the cached view). */
   async read(): Promise<Table> {
     this.kernel = await this.driver.read();

@@ -1,0 +1,117 @@
+// The control socket: a unix stream socket only its owner (root) can use, next to the pid file.
+// Line protocol, read-only: the client sends one command line and gets one answer, then EOF.
+//   status   → the status document as one JSON line
+//   metrics  → the Prometheus exposition text
+//   ping     → pong
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+
+export interface ControlHandlers {
+  status(): string;
+  metrics(): Promise<string>;
+}
+
+const MAX_LINE = 256;
+const IDLE_MS = 5000;
+const MAX_CLIENTS = 32;
+
+/** ldirectord keeps one pid file per config; the socket sits beside it with the same stem. */
+export function defaultControlSocket(pidFile: string): string {
+  return pidFile.endsWith('.pid') ? `${pidFile.slice(0, -4)}.sock` : `${pidFile}.sock`;
+}
+
+export class ControlServer {
+  private server?: Server;
+
+  constructor(
+    readonly path: string,
+    private readonly handlers: ControlHandlers,
+  ) {}
+
+  async listen(): Promise<void> {
+    await clearStale(this.path);
+    const server = createServer((sock) => this.serve(sock));
+    server.maxConnections = MAX_CLIENTS;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      // bind() creates the socket file with the umask's mode: owner-only from the first instant.
+      const umask = process.umask(0o177);
+      try {
+        server.listen(this.path, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      } finally {
+        process.umask(umask);
+      }
+    });
+    chmodSync(this.path, 0o600);
+    server.on('error', () => {}); // a failing client must not take the daemon down
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    await new Promise<void>((r) => server.close(() => r()));
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // node already removed it
+    }
+  }
+
+  private serve(sock: Socket): void {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.setTimeout(IDLE_MS, () => sock.destroy());
+    sock.on('error', () => sock.destroy());
+    const onData = (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0 && buf.length <= MAX_LINE) return;
+      sock.off('data', onData);
+      const line = (nl < 0 ? '' : buf.slice(0, nl)).trim();
+      void this.answer(line).then(
+        (text) => sock.end(text),
+        (e: Error) => sock.end(`error: ${e.message}\n`),
+      );
+    };
+    sock.on('data', onData);
+  }
+
+  private async answer(command: string): Promise<string> {
+    switch (command) {
+      case 'status':
+        return `${this.handlers.status()}\n`;
+      case 'metrics':
+        return this.handlers.metrics();
+      case 'ping':
+        return 'pong\n';
+      default:
+        return `error: unknown command ${JSON.stringify(command.slice(0, 40))} (commands: status, metrics, ping)\n`;
+    }
+  }
+}
+
+/** A socket file left by a daemon that died is removed; a live one, or any other file, is not. */
+async function clearStale(path: string): Promise<void> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch {
+    return; // nothing there
+  }
+  if (!isSocket) throw new Error(`${path} exists and is not a socket`);
+  const live = await new Promise<boolean>((resolve) => {
+    const c = createConnection(path);
+    c.once('connect', () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.once('error', () => resolve(false));
+  });
+  if (live) throw new Error(`${path} is in use by another process`);
+  unlinkSync(path);
+}

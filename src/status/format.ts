@@ -1,0 +1,78 @@
+// `lvsd status` in a terminal: one block per virtual service, one line per real server, then
+// the recent transitions. Control characters from check messages are shown escaped, so what a
+// real server sent cannot drive the operator's terminal.
+import type { RealStatus, StatusSnapshot, VirtualStatus } from './types.js';
+
+const TRANSITIONS_SHOWN = 10;
+
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
+}
+
+/** Safe for a terminal: C0/C1 controls and DEL become \xNN. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function hp(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+function table(rows: string[][], indent = '  '): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  // the last column is free text: no padding after it
+  return rows.map((r) => (indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).trimEnd());
+}
+
+function reason(r: RealStatus, now: number): string {
+  if (r.health === 'unknown') return 'waiting for the first check';
+  if (r.health === 'down') return printable(r.lastMessage ?? '');
+  const soft = r.failures > 0 ? `${r.failures}/${r.failurecount} failures; ` : '';
+  if (!r.lastFailure) return soft.replace(/; $/, '');
+  return `${soft}last failure ${duration((now - Date.parse(r.lastFailure.at)) / 1000)} ago: ${printable(r.lastFailure.message)}`;
+}
+
+function virtualBlock(v: VirtualStatus, now: number): string[] {
+  const proto = v.protocol === 'fwm' ? 'FWM' : v.protocol.toUpperCase();
+  const head = `${proto} ${v.label}  ${v.scheduler}  ${v.service}, check ${v.checktype} every ${v.checkinterval}s${v.quiescent ? ', quiescent' : ''}  ${v.counts.up}/${v.reals.length} up${v.inKernel ? '' : '  (not in the kernel table)'}`;
+  const rows = [['HEALTH', 'REAL', 'KERNEL WEIGHT', 'FOR', 'LATENCY', 'CHECKED', 'REASON']];
+  for (const r of v.reals) {
+    rows.push([
+      r.health === 'down' ? 'DOWN' : r.health,
+      `${hp(r.address, r.port)} ${r.forward}`,
+      r.kernelWeight === null ? '-' : String(r.kernelWeight),
+      duration(r.inStateSeconds),
+      r.lastLatencyMs === null ? '-' : `${r.lastLatencyMs}ms`,
+      r.lastCheckAt ? `${duration((now - Date.parse(r.lastCheckAt)) / 1000)} ago` : '-',
+      reason(r, now),
+    ]);
+  }
+  if (v.fallback) {
+    const f = v.fallback;
+    rows.push([f.active ? 'FALLBACK' : 'standby', `${hp(f.address, f.port)} ${f.forward}`, f.kernelWeight === null ? '-' : String(f.kernelWeight), '', '', '', f.active ? 'fallback server taking the traffic' : 'fallback server']);
+  }
+  for (const o of v.others) rows.push(['draining', hp(o.address, o.port), String(o.weight), '', '', '', 'in the kernel, no longer in the configuration']);
+  return [head, ...table(rows)];
+}
+
+export function formatStatus(s: StatusSnapshot): string {
+  const now = Date.parse(s.lvsd.generatedAt);
+  const out = [`lvsd ${s.lvsd.version}  ${s.lvsd.state}  pid ${s.lvsd.pid}  up ${duration((now - Date.parse(s.lvsd.startedAt)) / 1000)}  ${s.lvsd.config}`];
+  if (s.http) out.push(`status page: ${s.http.url}`);
+  if (s.ipvs.failing) out.push(`IPVS update failing: ${printable(s.ipvs.lastError?.message ?? '')}`);
+  if (!s.ipvs.kernelKnown) out.push('IPVS table not read yet');
+  if (s.lastReload && !s.lastReload.ok) out.push(`last reload failed (${s.lastReload.at}): ${printable(s.lastReload.error ?? '')}; the previous configuration stays in force`);
+  for (const v of s.virtuals) out.push('', ...virtualBlock(v, now));
+  if (s.virtuals.length === 0) out.push('', 'no virtual services configured');
+  const shown = s.transitions.slice(0, TRANSITIONS_SHOWN);
+  if (shown.length) {
+    out.push('', 'Recent transitions (newest first):');
+    out.push(...table(shown.map((t) => [t.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), `${t.real} (${t.virtual})`, `${t.from} -> ${t.to}`, printable(t.message)])));
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,166 @@
+// Prometheus metrics (prom-client, one registry per daemon). Event counters and histograms are
+// fed by the bus; per-real gauges are refreshed from the status snapshot at scrape time, so
+// /metrics, /status.json and `lvsd status` always tell the same story.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { hostPort, virtualId } from '../config/effective.js';
+import type { Daemon } from '../daemon/daemon.js';
+import type { DaemonEvents, DaemonState } from '../daemon/events.js';
+import type { IpvsDriver } from '../ipvs/types.js';
+import { version } from '../version.js';
+import type { StatusCollector } from './snapshot.js';
+
+const STATES: DaemonState[] = ['starting', 'running', 'reloading', 'stopping'];
+const HEALTH = ['up', 'down', 'unknown'] as const;
+const CHECK_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const APPLY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export interface MetricsSources {
+  /** e-mail alerts waiting to be sent. */
+  alertQueue?: () => number;
+}
+
+export class StatusMetrics {
+  readonly registry = new Registry();
+  private readonly offs: (() => void)[] = [];
+  private collector?: StatusCollector;
+
+  private readonly m = {
+    build: this.gauge('lvsd_build_info', 'lvsd version (always 1)', ['version']),
+    state: this.gauge('lvsd_daemon_state', 'daemon state: 1 for the current one', ['state']),
+    up: this.gauge('lvsd_real_up', '1 when the real server passes its checks, else 0', ['virtual', 'real']),
+    health: this.gauge('lvsd_real_health', 'health of a real server: 1 for the current state (up, down, unknown)', ['virtual', 'real', 'state']),
+    weight: this.gauge('lvsd_real_weight', 'weight of the real server in the kernel IPVS table (absent when not in it)', ['virtual', 'real']),
+    failures: this.gauge('lvsd_real_failures', 'consecutive failed checks counted while up', ['virtual', 'real']),
+    since: this.gauge('lvsd_real_state_since_timestamp_seconds', 'when the real server entered its current health', ['virtual', 'real']),
+    latency: this.gauge('lvsd_real_check_latency_seconds', 'duration of the last check of the real server', ['virtual', 'real']),
+    fallback: this.gauge('lvsd_fallback_active', '1 when the fallback server is in the kernel table', ['virtual']),
+    checkDuration: new Histogram({
+      name: 'lvsd_check_duration_seconds',
+      help: 'duration of health checks per virtual service',
+      labelNames: ['virtual'],
+      buckets: CHECK_BUCKETS,
+      registers: [this.registry],
+    }),
+    checks: this.counter('lvsd_checks_total', 'health checks finished, by result (ok, failed)', ['virtual', 'result']),
+    transitions: this.counter('lvsd_transitions_total', 'real server health changes, by new state', ['virtual', 'real', 'to']),
+    applyDuration: new Histogram({
+      name: 'lvsd_ipvs_apply_duration_seconds',
+      help: 'time to apply one batch of IPVS changes',
+      buckets: APPLY_BUCKETS,
+      registers: [this.registry],
+    }),
+    changes: this.counter('lvsd_ipvs_changes_total', 'IPVS changes applied, by kind (ldirectord log vocabulary)', ['kind']),
+    ipvsErrors: this.counter('lvsd_ipvs_errors_total', 'failed IPVS reads or change batches', []),
+    failing: this.gauge('lvsd_ipvs_failing', '1 while the last IPVS apply failed and a retry is pending', []),
+    reloads: this.counter('lvsd_config_reloads_total', 'configuration reloads, by result (success, failure)', ['result']),
+    reloadOk: this.gauge('lvsd_config_last_reload_successful', '1 when the last reload succeeded (or none happened)', []),
+    reloadAt: this.gauge('lvsd_config_last_reload_timestamp_seconds', 'when the last reload was attempted', []),
+  };
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    this.m.build.set({ version: version() }, 1);
+    this.m.reloadOk.set(1);
+    for (const r of ['success', 'failure']) this.m.reloads.inc({ result: r }, 0);
+    this.m.ipvsErrors.inc(0);
+  }
+
+  /** Wrap a driver so each apply is timed (the bus says what was applied, not how long it took). */
+  instrument(driver: IpvsDriver): IpvsDriver {
+    const hist = this.m.applyDuration;
+    return {
+      get name() {
+        return driver.name;
+      },
+      read: () => driver.read(),
+      apply: async (changes) => {
+        const end = hist.startTimer();
+        try {
+          return await driver.apply(changes);
+        } finally {
+          end();
+        }
+      },
+      close: driver.close ? () => driver.close!() : undefined,
+    };
+  }
+
+  attach(daemon: Daemon, collector: StatusCollector, sources: MetricsSources = {}): void {
+    this.collector = collector;
+    const on = <K extends keyof DaemonEvents>(name: K, fn: (...a: DaemonEvents[K]) => void) => {
+      daemon.bus.on(name, fn as never);
+      this.offs.push(() => daemon.bus.off(name, fn as never));
+    };
+    on('check', (e) => {
+      const seen = new Set<string>();
+      for (const b of daemon.book.bindingsFor(e.key)) {
+        const virtual = virtualId(b.virtual);
+        if (seen.has(virtual)) continue;
+        seen.add(virtual);
+        this.m.checkDuration.observe({ virtual }, e.latencyMs / 1000);
+        this.m.checks.inc({ virtual, result: e.result.ok ? 'ok' : 'failed' });
+      }
+    });
+    on('transition', (e) =>
+      this.m.transitions.inc({ virtual: virtualId(e.virtual), real: hostPort(e.real.address, e.real.port), to: e.to }),
+    );
+    on('ipvs', (e) => this.m.changes.inc({ kind: e.kind }));
+    on('ipvs-error', () => this.m.ipvsErrors.inc());
+    on('reload', (e) => {
+      this.m.reloads.inc({ result: e.ok ? 'success' : 'failure' });
+      this.m.reloadOk.set(e.ok ? 1 : 0);
+      this.m.reloadAt.set(e.at / 1000);
+    });
+    if (sources.alertQueue) {
+      const read = sources.alertQueue;
+      new Gauge({
+        name: 'lvsd_alert_queue_length',
+        help: 'e-mail alerts waiting to be sent',
+        registers: [this.registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    }
+  }
+
+  detach(): void {
+    this.offs.splice(0).forEach((off) => off());
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The exposition text, with the per-real gauges set from a fresh snapshot. */
+  async render(): Promise<string> {
+    const snap = this.collector?.snapshot();
+    if (snap) {
+      const m = this.m;
+      for (const g of [m.state, m.up, m.health, m.weight, m.failures, m.since, m.latency, m.fallback]) g.reset();
+      for (const s of STATES) m.state.set({ state: s }, s === snap.lvsd.state ? 1 : 0);
+      m.failing.set(snap.ipvs.failing ? 1 : 0);
+      for (const v of snap.virtuals) {
+        for (const r of v.reals) {
+          const l = { virtual: v.id, real: hostPort(r.address, r.port) };
+          m.up.set(l, r.health === 'up' ? 1 : 0);
+          for (const h of HEALTH) m.health.set({ ...l, state: h }, r.health === h ? 1 : 0);
+          if (r.kernelWeight !== null) m.weight.set(l, r.kernelWeight);
+          m.failures.set(l, r.failures);
+          m.since.set(l, Date.parse(r.since) / 1000);
+          if (r.lastLatencyMs !== null) m.latency.set(l, r.lastLatencyMs / 1000);
+        }
+        if (v.fallback) m.fallback.set({ virtual: v.id }, v.fallback.active ? 1 : 0);
+      }
+    }
+    return this.registry.metrics();
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: L[]): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+}

@@ -1,0 +1,177 @@
+// Builds the status document from the running daemon: the config, the health book, the kernel
+// table the reconciler last read or applied, and what the bus said recently (transitions,
+// last failure per check, last reload, last IPVS error). Read-only: it never asks for a check
+// or a kernel read, so any number of status requests cost the pipeline nothing.
+import type { Config, VirtualService } from '../config/model.js';
+import { effective, hostPort, virtualId, virtualLabel } from '../config/effective.js';
+import type { DaemonEvents } from '../daemon/events.js';
+import type { Daemon } from '../daemon/daemon.js';
+import type { Table } from '../ipvs/types.js';
+import { serviceKeyString } from '../ipvs/types.js';
+import { destKey, kernelPort, serviceKeyOf } from '../table/desired.js';
+import { version } from '../version.js';
+import { redactor, type Redact } from './redact.js';
+import type { RealStatus, StatusSnapshot, TransitionRecord, VirtualStatus } from './types.js';
+
+export interface CollectorOptions {
+  /** how many transitions to keep (newest first). */
+  transitions?: number;
+}
+
+/** A performance.now() instant as wall-clock time. */
+function wall(perfMs: number): Date {
+  return new Date(Date.now() - (performance.now() - perfMs));
+}
+
+export class StatusCollector {
+  readonly startedAt = new Date();
+  /** set by the HTTP listener once bound. */
+  http: { url: string } | null = null;
+  private readonly limit: number;
+  private transitions: TransitionRecord[] = [];
+  private lastFailure = new Map<string, { message: string; at: string }>();
+  private lastReload: StatusSnapshot['lastReload'] = null;
+  private lastIpvsError: StatusSnapshot['ipvs']['lastError'] = null;
+  private lastKernel?: Table;
+  private redactFor?: { config: Config; redact: Redact };
+  private readonly offs: (() => void)[] = [];
+
+  constructor(
+    private readonly daemon: Daemon,
+    opts: CollectorOptions = {},
+  ) {
+    this.limit = opts.transitions ?? 50;
+    const on = <K extends keyof DaemonEvents>(name: K, fn: (...a: DaemonEvents[K]) => void) => {
+      daemon.bus.on(name, fn as never);
+      this.offs.push(() => daemon.bus.off(name, fn as never));
+    };
+    on('transition', (e) => {
+      this.transitions.unshift({
+        at: new Date(e.at).toISOString(),
+        virtual: virtualLabel(e.virtual),
+        real: hostPort(e.real.address, e.real.port),
+        from: e.from,
+        to: e.to,
+        message: this.redact(e.message),
+      });
+      if (this.transitions.length > this.limit) this.transitions.length = this.limit;
+    });
+    on('check', (e) => {
+      if (!e.result.ok) this.lastFailure.set(e.key, { message: this.redact(e.result.message), at: new Date(e.at).toISOString() });
+    });
+    on('reload', (e) => {
+      this.lastReload = { ok: e.ok, at: new Date(e.at).toISOString(), ...(e.error !== undefined ? { error: this.redact(e.error) } : {}) };
+      // checks that left the config take their last failure with them
+      const keys = new Set(daemon.book.keys());
+      for (const k of this.lastFailure.keys()) if (!keys.has(k)) this.lastFailure.delete(k);
+    });
+    on('ipvs-error', (e) => {
+      this.lastIpvsError = { message: this.redact(e.error), at: new Date().toISOString() };
+    });
+  }
+
+  detach(): void {
+    this.offs.splice(0).forEach((off) => off());
+  }
+
+  /** The redactor for the config in force (rebuilt after a reload). */
+  redact: Redact = (text) => {
+    const config = this.daemon.config;
+    if (this.redactFor?.config !== config) this.redactFor = { config, redact: redactor(config) };
+    return this.redactFor.redact(text);
+  };
+
+  snapshot(): StatusSnapshot {
+    const d = this.daemon;
+    const known = d.reconciler.known;
+    if (known) this.lastKernel = known;
+    const kernel = kernelIndex(this.lastKernel);
+    const states = d.snapshot();
+    const now = performance.now();
+    const virtuals: VirtualStatus[] = d.config.virtuals.map((v) => {
+      const inKernel = kernel.get(serviceKeyString(serviceKeyOf(v)));
+      const claimed = new Set<string>();
+      const reals: RealStatus[] = states
+        .filter((s) => s.binding.virtual === v)
+        .map(({ binding: b, state: s }) => {
+          const k = destKey(b.real.address, kernelPort(v, b.real.forward, b.real.port));
+          claimed.add(k);
+          return {
+            address: b.real.address,
+            port: b.real.port,
+            forward: b.real.forward,
+            weight: b.real.weight,
+            kernelWeight: inKernel?.get(k) ?? null,
+            health: s.health,
+            failures: s.failures,
+            failurecount: b.failurecount,
+            since: wall(s.since).toISOString(),
+            inStateSeconds: Math.max(0, Math.round((now - s.since) / 100) / 10),
+            lastCheckAt: s.lastCheckAt !== undefined ? wall(s.lastCheckAt).toISOString() : null,
+            lastLatencyMs: s.lastLatencyMs !== undefined ? Math.round(s.lastLatencyMs * 10) / 10 : null,
+            lastMessage: s.lastMessage !== undefined ? this.redact(s.lastMessage) : null,
+            lastFailure: this.lastFailure.get(b.target.key) ?? null,
+          };
+        });
+      const fallback = fallbackOf(d.config, v, inKernel);
+      if (fallback) claimed.add(destKey(fallback.address, fallback.port));
+      const others = [...(inKernel ?? [])]
+        .filter(([k]) => !claimed.has(k))
+        .map(([k, weight]) => {
+          const [address = '', port = '0'] = k.split('|');
+          return { address, port: Number(port), weight };
+        });
+      const eff = effective(d.config, v);
+      return {
+        id: virtualId(v),
+        label: virtualLabel(v),
+        protocol: v.protocol,
+        family: v.family,
+        scheduler: v.scheduler,
+        service: v.service,
+        checktype: v.checktype === 'combined' ? `${v.negotiateEvery ?? 0}` : v.checktype,
+        checkinterval: eff.checkinterval,
+        quiescent: eff.quiescent,
+        inKernel: inKernel !== undefined,
+        reals,
+        fallback,
+        others,
+        counts: {
+          up: reals.filter((r) => r.health === 'up').length,
+          down: reals.filter((r) => r.health === 'down').length,
+          unknown: reals.filter((r) => r.health === 'unknown').length,
+        },
+      };
+    });
+    return {
+      lvsd: {
+        version: version(),
+        pid: process.pid,
+        state: d.state,
+        config: d.config.file,
+        startedAt: this.startedAt.toISOString(),
+        generatedAt: new Date().toISOString(),
+      },
+      ipvs: { kernelKnown: this.lastKernel !== undefined, failing: d.reconciler.failing, lastError: this.lastIpvsError },
+      lastReload: this.lastReload,
+      http: this.http,
+      virtuals,
+      transitions: [...this.transitions],
+    };
+  }
+}
+
+/** service key → (destKey → weight). */
+function kernelIndex(table: Table | undefined): Map<string, Map<string, number>> {
+  const m = new Map<string, Map<string, number>>();
+  for (const s of table?.services ?? []) m.set(serviceKeyString(s.key), new Map(s.dests.map((d) => [destKey(d.address, d.port), d.weight])));
+  return m;
+}
+
+function fallbackOf(cfg: Config, v: VirtualService, inKernel: Map<string, number> | undefined): VirtualStatus['fallback'] {
+  const fb = effective(cfg, v).fallback;
+  if (!fb) return null;
+  const port = kernelPort(v, fb.forward, fb.port ?? v.port);
+  const w = inKernel?.get(destKey(fb.address, port));
+  return { address: fb.address, port, forward: fb.forward, active: w !== undefined, kernelWeight: w ?? null };
+}

@@ -1,0 +1,92 @@
+// The status document: what `lvsd status --json`, /status.json and the status page show.
+// Plain JSON (times as ISO strings), no secrets (see ./redact.ts). Additive changes only:
+// scripts read it.
+import type { DaemonState, Health } from '../daemon/events.js';
+import type { Forward } from '../config/model.js';
+
+export interface RealStatus {
+  address: string;
+  /** the configured port (the kernel may hold a gate/ipip real on the virtual's port). */
+  port: number;
+  forward: Forward;
+  /** configured weight. */
+  weight: number;
+  /** the weight in the kernel table; null when the real is not in it. */
+  kernelWeight: number | null;
+  health: Health;
+  /** consecutive failed checks while up, and how many take it down. */
+  failures: number;
+  failurecount: number;
+  /** when the current health began, and for how long it has held (seconds). */
+  since: string;
+  inStateSeconds: number;
+  lastCheckAt: string | null;
+  lastLatencyMs: number | null;
+  /** what the last check said. */
+  lastMessage: string | null;
+  /** the last failed check, even if the real is up again. */
+  lastFailure: { message: string; at: string } | null;
+}
+
+export interface FallbackStatus {
+  address: string;
+  port: number;
+  forward: Forward;
+  /** in the kernel table now (taking the traffic because no real is up). */
+  active: boolean;
+  kernelWeight: number | null;
+}
+
+export interface VirtualStatus {
+  /** ldirectord's id: `tcp:10.0.0.1:80`, `fwm:7`. */
+  id: string;
+  /** how ldirectord prints it: `10.0.0.1:80`, `7`. */
+  label: string;
+  protocol: 'tcp' | 'udp' | 'fwm';
+  family: 4 | 6;
+  scheduler: string;
+  service: string;
+  checktype: string;
+  checkinterval: number;
+  quiescent: boolean;
+  /** the virtual service exists in the kernel table. */
+  inKernel: boolean;
+  reals: RealStatus[];
+  fallback: FallbackStatus | null;
+  /** destinations in the kernel that the config does not name (draining after a reload). */
+  others: { address: string; port: number; weight: number }[];
+  counts: { up: number; down: number; unknown: number };
+}
+
+export interface TransitionRecord {
+  at: string;
+  virtual: string;
+  real: string;
+  from: Health;
+  to: Health;
+  message: string;
+}
+
+export interface StatusSnapshot {
+  lvsd: {
+    version: string;
+    pid: number;
+    state: DaemonState;
+    config: string;
+    startedAt: string;
+    generatedAt: string;
+  };
+  ipvs: {
+    /** the kernel table shown is the last one read or applied; false before the first read. */
+    kernelKnown: boolean;
+    /** the last apply failed and a retry is pending. */
+    failing: boolean;
+    lastError: { message: string; at: string } | null;
+  };
+  lastReload: { ok: boolean; at: string; error?: string } | null;
+  /** where the HTTP listener is, when there is one. */
+  http: { url: string } | null;
+  virtuals: VirtualStatus[];
+  /** newest first. */
+  transitions: TransitionRecord[];
+}
