@@ -14,6 +14,7 @@ import { attachSubscribers } from './subscribers.js';
 import { ConfigWatcher } from './watch.js';
 import { attachFallbackCommand, runHook } from './hooks.js';
 import { version } from '../version.js';
+import { StatusService, defaultControlSocket } from '../status/index.js';
 
 export type DriverKind = 'ipvsadm' | 'memory';
 
@@ -27,6 +28,10 @@ export interface RunOptions {
   foreground: boolean;
   /** started by `lvsd start` to run detached: report readiness over IPC, log to the logfile. */
   daemonChild: boolean;
+  /** the control socket `lvsd status` asks (default: the pid file's path with .sock). */
+  controlSocket?: string;
+  /** serve the status page and /metrics here (wins over statushttp=). */
+  statusHttp?: { host: string; port: number };
 }
 
 export function findIpvsadm(given?: string): string | undefined {
@@ -57,6 +62,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     process.stderr.write(`lvsd for ${opts.configPath} is already running (pid file ${opts.pidFile})\n`);
     return 0;
   }
+  const status = new StatusService({ controlSocket: opts.controlSocket ?? defaultControlSocket(opts.pidFile), statusHttp: opts.statusHttp });
+  driver = status.instrument(driver);
 
   const bus = new DaemonBus();
   const daemon = new Daemon({ config, driver, checkerFor, forgetTarget, bus });
@@ -86,6 +93,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       await watcher.close();
       detachFallback();
       await daemon.stop();
+      await status.close();
       subs.log(`Linux Director Daemon terminated on signal: ${signal}`);
       await subs.close();
       removePidFile(opts.pidFile);
@@ -103,10 +111,12 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   });
   process.on('SIGUSR1', () => subs.reopen());
 
+  await status.start(daemon, { alertQueue: () => subs.alertQueue });
   try {
     await daemon.start();
   } catch (e) {
     subs.log(`Start failed: ${(e as Error).message}`);
+    await status.close();
     await subs.close();
     removePidFile(opts.pidFile);
     return 1;
