@@ -15,6 +15,7 @@ import { ConfigWatcher } from './watch.js';
 import { attachFallbackCommand, runHook } from './hooks.js';
 import { version } from '../version.js';
 import { StatusService, defaultControlSocket } from '../status/index.js';
+import { redactingChecks } from '../status/redact.js';
 
 export type DriverKind = 'ipvsadm' | 'memory';
 
@@ -66,7 +67,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   driver = status.instrument(driver);
 
   const bus = new DaemonBus();
-  const daemon = new Daemon({ config, driver, checkerFor, forgetTarget, bus });
+  // check messages lose their targets' secrets before anything (log, mail, status) sees them
+  const daemon = new Daemon({ config, driver, checkerFor: redactingChecks(checkerFor), forgetTarget, bus });
   const subs = attachSubscribers(daemon, {
     cfgname: opts.cfgname,
     foreground: opts.foreground && !opts.daemonChild,
