@@ -79,6 +79,7 @@ export class Daemon {
     } catch (e) {
       this.bus.emit('ipvs-error', { error: (e as Error).message, changes: [] });
     }
+    if (this.stopping) return;
     const present = kernelWeights(kernel);
     // A real already in the kernel with weight > 0 is adopted as up: it is neither removed
     // nor re-added; its first failed check counts against failurecount as usual.

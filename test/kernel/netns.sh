@@ -22,65 +22,89 @@ DIR_C4=10.0.1.1 DIR_C6=fd00:1::1 DIR_R4=10.0.2.1 DIR_R6=fd00:2::1
 
 real4() { echo "10.0.2.$((10 + $1))"; }
 real6() { echo "fd00:2::$((10 + $1))"; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
-attach() { # attach NS ADDR4/len ADDR6/len: a veth from the bridge into NS, named eth0 inside
-  local ns=$1 a4=$2 a6=$3 host="v-${1#lvs-}"
-  ip link add "$host" type veth peer name eth0 netns "$ns"
-  ip link set "$host" master lvsbr up
-  # The director forwards replies back out of the bridge they came in on; an IPv6 redirect would then
-  # tell a real server that the client is on-link, and NAT replies would bypass the director.
-  nsx "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
-    net.ipv6.conf.all.accept_redirects=0 net.ipv6.conf.default.accept_redirects=0 \
-    net.ipv4.conf.all.accept_redirects=0 net.ipv4.conf.default.accept_redirects=0
-  nsx "$ns" ip link set lo up
-  nsx "$ns" ip addr add "$a4" dev eth0
-  nsx "$ns" ip -6 addr add "$a6" dev eth0 nodad
-  nsx "$ns" sysctl -qw net.ipv6.conf.eth0.accept_redirects=0 net.ipv4.conf.eth0.accept_redirects=0
-  nsx "$ns" ip link set eth0 up
+# Processes are few on purpose: under software emulation every exec costs about a quarter of a
+# second. sysctls are written to /proc/sys by the shell itself, `ip` reads its commands in batches,
+# and each namespace is entered once.
+inside() { # NS SHELL-SNIPPET IP-BATCH [IP6-BATCH]: the snippet, `ip -batch`, `ip -6 -batch`, inside NS
+  local script
+  script="set -e; $2
+ip -batch - <<'EOB'
+$3
+EOB"
+  [ -n "${4:-}" ] && script+="
+ip -6 -batch - <<'EOB'
+$4
+EOB"
+  ip netns exec "$1" sh -c "$script"
+}
+
+w() { printf 'echo %s > /proc/sys/net/%s; ' "$2" "${1//.//}"; }
+
+host_side() { # the common part of a namespace: lo, eth0 with its addresses, default routes
+  cat <<EOS
+link set lo up
+address add $1 dev eth0
+address add $2 dev eth0 nodad
+link set eth0 up
+route add default via $3
+route add default via $4
+EOS
+}
+
+# The director forwards replies back out of the bridge they came in on; an IPv6 redirect would then
+# tell a real server that the client is on-link, and NAT replies would bypass the director.
+NO_REDIRECTS="$(for f in all default eth0; do w ipv6.conf.$f.accept_dad 0; w ipv6.conf.$f.accept_redirects 0; w ipv4.conf.$f.accept_redirects 0; done)"
+# DR: the VIP is local but never answered for in ARP; TUN: tunl0 decapsulates to the VIP.
+REAL_SYSCTL="$(w ipv4.conf.all.arp_ignore 1; w ipv4.conf.all.arp_announce 2; w ipv4.conf.all.rp_filter 0; w ipv4.conf.default.rp_filter 0)"
+real_side() {
+  # Replies from the VIP (DR/TUN) go on-link to the client; replies from the RIP (NAT) via the director.
+  cat <<EOS
+address add $VIP4/32 dev lo
+address add $VIP6/128 dev lo nodad
+link set tunl0 up
+link set ip6tnl0 up
+rule add from $VIP4 table 100
+route add 10.0.1.0/24 dev eth0 table 100
+EOS
+}
+real_side6() {
+  cat <<EOS
+rule add from $VIP6 table 100
+route add fd00:1::/64 dev eth0 table 100
+EOS
 }
 
 up() {
-  local n=${1:-3}
-  sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.all.accept_dad=0 \
-    net.ipv6.conf.default.accept_dad=0 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.default.send_redirects=0
-  ip link add lvsbr type bridge
-  ip link set lvsbr up
-  ip addr add "$DIR_C4/24" dev lvsbr
-  ip addr add "$DIR_R4/24" dev lvsbr
-  ip -6 addr add "$DIR_C6/64" dev lvsbr nodad
-  ip -6 addr add "$DIR_R6/64" dev lvsbr nodad
-  ip link add lvsvip type dummy
-  ip link set lvsvip up
-  ip addr add "$VIP4/32" dev lvsvip
-  ip -6 addr add "$VIP6/128" dev lvsvip nodad
+  local n=${1:-3} i
+  eval "$(w ipv4.ip_forward 1; w ipv6.conf.all.forwarding 1; w ipv6.conf.all.accept_dad 0; w ipv6.conf.default.accept_dad 0;
+    w ipv4.conf.all.send_redirects 0; w ipv4.conf.default.send_redirects 0)"
+  {
+    cat <<EOS
+link add lvsbr type bridge
+link set lvsbr up
+address add $DIR_C4/24 dev lvsbr
+address add $DIR_R4/24 dev lvsbr
+address add $DIR_C6/64 dev lvsbr nodad
+address add $DIR_R6/64 dev lvsbr nodad
+link add lvsvip type dummy
+link set lvsvip up
+address add $VIP4/32 dev lvsvip
+address add $VIP6/128 dev lvsvip nodad
+netns add lvs-client
+EOS
+    for ((i = 1; i <= n; i++)); do echo "netns add lvs-rs$i"; done
+    for ns in client $(seq -f 'rs%g' 1 "$n"); do
+      echo "link add v-$ns type veth peer name eth0 netns lvs-$ns"
+      echo "link set v-$ns master lvsbr up"
+    done
+  } | ip -batch -
 
-  ip netns add lvs-client
-  attach lvs-client "$CLIENT4/24" "$CLIENT6/64"
-  nsx lvs-client ip route add default via "$DIR_C4"
-  nsx lvs-client ip -6 route add default via "$DIR_C6"
-
-  local i ns
+  inside lvs-client "$NO_REDIRECTS" "$(host_side "$CLIENT4/24" "$CLIENT6/64" "$DIR_C4" "$DIR_C6")"
   for ((i = 1; i <= n; i++)); do
-    ns=lvs-rs$i
-    ip netns add "$ns"
-    attach "$ns" "$(real4 "$i")/24" "$(real6 "$i")/64"
-    nsx "$ns" ip route add default via "$DIR_R4"
-    nsx "$ns" ip -6 route add default via "$DIR_R6"
-    # DR: the VIP is local but never answered for in ARP; TUN: decapsulate to the VIP.
-    nsx "$ns" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-      net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
-    nsx "$ns" ip addr add "$VIP4/32" dev lo
-    nsx "$ns" ip -6 addr add "$VIP6/128" dev lo nodad
-    nsx "$ns" ip link add tunl0 type ipip 2>/dev/null || true # the ipip module creates it by itself
-    nsx "$ns" ip link set tunl0 up
-    nsx "$ns" sysctl -qw net.ipv4.conf.tunl0.rp_filter=0
-    nsx "$ns" ip link set ip6tnl0 up 2>/dev/null || true
-    # Replies from the VIP (DR/TUN) go on-link to the client; replies from the RIP (NAT) via the director.
-    nsx "$ns" ip rule add from "$VIP4" table 100
-    nsx "$ns" ip route add 10.0.1.0/24 dev eth0 table 100
-    nsx "$ns" ip -6 rule add from "$VIP6" table 100
-    nsx "$ns" ip -6 route add fd00:1::/64 dev eth0 table 100
+    # loading ipip/ip6_tunnel made tunl0/ip6tnl0 in every namespace
+    inside "lvs-rs$i" "$NO_REDIRECTS $REAL_SYSCTL $(w ipv4.conf.tunl0.rp_filter 0)" \
+      "$(host_side "$(real4 "$i")/24" "$(real6 "$i")/64" "$DIR_R4" "$DIR_R6"; real_side)" "$(real_side6)"
   done
 }
 

@@ -44,7 +44,7 @@ const r = await runInVm({
 const tap = r.stdout.toString();
 const count = (re) => Number(re.exec(tap)?.[1] ?? 0);
 const pass = count(/^# pass (\d+)/m);
-const fail = count(/^# fail (\d+)/m);
+const fail = count(/^# fail (\d+)/m) + count(/^# cancelled (\d+)/m);
 console.error(`kernel suite: initramfs ${r.initramfsMs} ms, boot ${r.bootMs ?? '?'} ms, `
   + `suite ${r.bootMs !== undefined ? r.totalMs - r.initramfsMs - r.bootMs : '?'} ms, total ${r.totalMs} ms; `
   + `${pass} passed, ${fail} failed, guest exit ${r.code}`);
