@@ -91,28 +91,32 @@ export class StatusCollector {
     const virtuals: VirtualStatus[] = d.config.virtuals.map((v) => {
       const inKernel = kernel.get(serviceKeyString(serviceKeyOf(v)));
       const claimed = new Set<string>();
-      const reals: RealStatus[] = states
-        .filter((s) => s.binding.virtual === v)
-        .map(({ binding: b, state: s }) => {
-          const k = destKey(b.real.address, kernelPort(v, b.real.forward, b.real.port));
-          claimed.add(k);
-          return {
-            address: b.real.address,
-            port: b.real.port,
-            forward: b.real.forward,
-            weight: b.real.weight,
-            kernelWeight: inKernel?.get(k) ?? null,
-            health: s.health,
-            failures: s.failures,
-            failurecount: b.failurecount,
-            since: wall(s.since).toISOString(),
-            inStateSeconds: Math.max(0, Math.round((now - s.since) / 100) / 10),
-            lastCheckAt: s.lastCheckAt !== undefined ? wall(s.lastCheckAt).toISOString() : null,
-            lastLatencyMs: s.lastLatencyMs !== undefined ? Math.round(s.lastLatencyMs * 10) / 10 : null,
-            lastMessage: s.lastMessage !== undefined ? this.redact(s.lastMessage) : null,
-            lastFailure: this.lastFailure.get(b.target.key) ?? null,
-          };
+      const bound = new Map(states.filter((s) => s.binding.virtual === v).map((s) => [hostPort(s.binding.real.address, s.binding.real.port), s]));
+      const reals: RealStatus[] = [];
+      // config order; before the first start-up step has bound them, reals show as unknown
+      for (const real of v.reals) {
+        const k = destKey(real.address, kernelPort(v, real.forward, real.port));
+        if (claimed.has(k)) continue; // listed twice: one IPVS destination
+        claimed.add(k);
+        const b = bound.get(hostPort(real.address, real.port));
+        const s = b?.state ?? { health: 'unknown' as const, failures: 0, since: now };
+        reals.push({
+          address: real.address,
+          port: real.port,
+          forward: real.forward,
+          weight: real.weight,
+          kernelWeight: inKernel?.get(k) ?? null,
+          health: s.health,
+          failures: s.failures,
+          failurecount: b?.binding.failurecount ?? effective(d.config, v).failurecount,
+          since: wall(s.since).toISOString(),
+          inStateSeconds: Math.max(0, Math.round((now - s.since) / 100) / 10),
+          lastCheckAt: s.lastCheckAt !== undefined ? wall(s.lastCheckAt).toISOString() : null,
+          lastLatencyMs: s.lastLatencyMs !== undefined ? Math.round(s.lastLatencyMs * 10) / 10 : null,
+          lastMessage: s.lastMessage !== undefined ? this.redact(s.lastMessage) : null,
+          lastFailure: b ? (this.lastFailure.get(b.binding.target.key) ?? null) : null,
         });
+      }
       const fallback = fallbackOf(d.config, v, inKernel);
       if (fallback) claimed.add(destKey(fallback.address, fallback.port));
       const others = [...(inKernel ?? [])]
