@@ -1,6 +1,6 @@
 // ldirectord's pid file contract (spec §5): one file per config, a pid counts as live only if
-// that process is an lvsd. Creation is exclusive, so two daemons on one config cannot both start.
-import { readFileSync, writeFileSync, unlinkSync, openSync, closeSync, writeSync } from 'node:fs';
+// that process is an lvsd. Claiming is atomic, so two daemons on one config cannot both start.
+import { readFileSync, writeFileSync, unlinkSync, linkSync, renameSync } from 'node:fs';
 
 export type PidStatus = { state: 'running'; pid: number } | { state: 'stopped' } | { state: 'stale'; pid: number };
 
@@ -28,22 +28,52 @@ export function readPid(path: string): PidStatus {
   return isLvsd(pid) ? { state: 'running', pid } : { state: 'stale', pid };
 }
 
-/** Claim the pid file for `pid`; false when a live lvsd already holds it. */
+/**
+ * Claim the pid file for `pid`; false when a live lvsd already holds it. The file is written
+ * aside and hard-linked into place, so it never exists half-written: a rival reading it in
+ * between would take an empty file for a stale one and claim it too.
+ */
 export function claimPidFile(path: string, pid: number): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const mine = `${path}.${pid}.new`;
+  writeFileSync(mine, `${pid}\n`, { mode: 0o644 });
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        linkSync(mine, path);
+        return true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const st = readPid(path);
+        if (st.state === 'running') return st.pid === pid;
+        removeStale(path, pid);
+      }
+    }
+    return false;
+  } finally {
+    removePidFile(mine);
+  }
+}
+
+/**
+ * Take a stale pid file away. Two starters may both find it stale: each renames it aside (only
+ * one gets it) and puts back what it moved if that turns out to be a fresh claim.
+ */
+function removeStale(path: string, pid: number): void {
+  const aside = `${path}.${pid}.stale`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // already taken away
+  }
+  const moved = readPid(aside);
+  if (moved.state === 'running') {
     try {
-      const fd = openSync(path, 'wx', 0o644);
-      writeSync(fd, `${pid}\n`);
-      closeSync(fd);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const st = readPid(path);
-      if (st.state === 'running' && st.pid !== pid) return false;
-      removePidFile(path); // stale: take it over
+      linkSync(aside, path);
+    } catch {
+      // a third starter claimed it meanwhile; it is the one that runs
     }
   }
-  return false;
+  removePidFile(aside);
 }
 
 export function rewritePidFile(path: string, pid: number): void {

@@ -16,7 +16,7 @@
 // Dumps (the read) go one at a time: a netlink socket runs a single dump at once.
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import { canonicalAddress, kernelDestPort, normalizeAttrs, sortLikeIpvsadm, validateChange } from './rules.js';
+import { FORMAT, canonicalAddress, kernelDestPort, normalizeAttrs, sortLikeIpvsadm, validateChange } from './rules.js';
 import { IpvsError } from './types.js';
 import type { ApplyResult, Change, Dest, IpvsDriver, Service, ServiceAttrs, ServiceKey, Table } from './types.js';
 import type { Forward } from '../config/model.js';
@@ -245,8 +245,7 @@ export function decodeService(payload: Buffer): Service | undefined {
     const nm = a.get(SVC.NETMASK) ?? Buffer.alloc(4);
     attrs.netmask = family === 6 ? String(nm.readUInt32LE(0)) : unpackAddress(nm, 4);
   }
-  const names = attrs.scheduler === 'sh' || attrs.scheduler === 'mh'
-    ? [`${attrs.scheduler}-fallback`, `${attrs.scheduler}-port`, 'flag-3'] : ['flag-1', 'flag-2', 'flag-3'];
+  const names = FORMAT.schedFlagNames(attrs.scheduler);
   const sf = [SVC_F.SCHED1, SVC_F.SCHED2, SVC_F.SCHED3].map((bit, i) => (flags & bit ? names[i] : '')).filter(Boolean).join(',');
   if (sf) attrs.schedflags = sf;
   return { key, ...normalizeAttrs(key, attrs), dests: [] };
@@ -305,7 +304,7 @@ class GenlSocket {
   private seq = (Math.random() * 0x7fffffff) >>> 0;
   private readonly pending = new Map<number, Pending>();
   private readonly waiting: (() => void)[] = [];
-  private dead: Error | undefined;
+  dead: Error | undefined;
   private dumps: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly raw: RawSocket, private readonly timeoutMs: number) {
@@ -433,7 +432,9 @@ export class NetlinkDriver implements IpvsDriver {
   }
 
   /** The socket and the IPVS family id, opened once and reopened after a failure. */
-  private connect(): Promise<{ sock: GenlSocket; family: number }> {
+  private async connect(): Promise<{ sock: GenlSocket; family: number }> {
+    const open = this.conn && (await this.conn.catch(() => undefined));
+    if (open?.sock.dead) this.conn = undefined; // the socket broke (an error event): open a new one
     this.conn ??= (async () => {
       const Raw = await loadRaw();
       let raw: RawSocket;
