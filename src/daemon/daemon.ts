@@ -88,7 +88,10 @@ export class Daemon {
     this.syncScheduler();
     await this.reconciler.now('start');
     await round;
+    // stopped while starting (SIGTERM before READY): stop() owns the table now
+    if (this.stopping) return;
     await this.reconciler.now('start');
+    if (this.stopping) return;
     this.reconciler.startRepair();
     this.setState('running');
   }
@@ -103,6 +106,8 @@ export class Daemon {
     let next: Config;
     try {
       next = await loadConfig(this.config.file);
+      // a stop that began while the file was read wins: no checks may start again
+      if (this.stopping) return false;
     } catch (e) {
       const error = (e as Error).message;
       this.bus.emit('log', { level: 'error', message: `Reload failed, keeping the running configuration: ${error}` });
@@ -132,6 +137,7 @@ export class Daemon {
     this.stopping = true;
     this.setState('stopping');
     this.scheduler.stop();
+    this.firstRoundDone?.(); // a start() still waiting for its first round gives up
     clearTimeout(this.drainTimer);
     this.forget = this.config.virtuals
       .filter((v) => effective(this.config, v).cleanstop)

@@ -123,6 +123,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     removePidFile(opts.pidFile);
     return 1;
   }
+  // TERM/INT during start-up: the stop is under way; starting the watcher would keep us alive
+  if (stopping) return finished;
   await watcher.start();
   if (opts.daemonChild && process.send) {
     // The parent stops listening once told; later writes to its pipe must not kill us.
