@@ -49,7 +49,11 @@ export class MemoryDriver implements IpvsDriver {
   }
 
   async read(): Promise<Table> {
-    return mergeThresholds(parseSave(formatSave({ services: this.services })), { services: this.services });
+    // ipvsadm sorts what the kernel lists, and its comparator wraps (not a total order), so the
+    // input order shows through: the kernel lists address-keyed services before fwmark ones
+    // (ip_vs_genl_dump_services) and each service's destinations newest first.
+    const kernelOrder = [...this.services.filter((s) => s.key.protocol !== 'fwm'), ...this.services.filter((s) => s.key.protocol === 'fwm')];
+    return mergeThresholds(parseSave(formatSave({ services: kernelOrder })), { services: this.services });
   }
 
   async apply(changes: Change[]): Promise<ApplyResult> {
@@ -110,7 +114,9 @@ export class MemoryDriver implements IpvsDriver {
         if (c.op === 'add-dest') {
           if (i >= 0) fail(KERNEL_ERRORS.destExists);
           if (!unicast(d.address)) fail(KERNEL_ERRORS.invalid);
-          svc.dests.push(d);
+          // the kernel links a new destination at the head of the list (list_add_rcu in
+          // __ip_vs_update_dest)
+          svc.dests.unshift(d);
         } else {
           if (i < 0) fail(KERNEL_ERRORS.noDest);
           svc.dests[i] = d;

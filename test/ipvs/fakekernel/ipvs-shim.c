@@ -276,7 +276,9 @@ static int handle(struct nl_msg *msg)
 			reply_svc(s);
 			return 0;
 		}
-		for (int i = 0; i < nsvc; i++) reply_svc(&table[i]);
+		/* ip_vs_genl_dump_services: the address-keyed table, then the fwmark table */
+		for (int i = 0; i < nsvc; i++) if (!table[i].fwmark) reply_svc(&table[i]);
+		for (int i = 0; i < nsvc; i++) if (table[i].fwmark) reply_svc(&table[i]);
 		return 0;
 	case IPVS_CMD_GET_DEST:
 		if (!(s = find_svc(&k))) return ESRCH;
@@ -309,7 +311,10 @@ static int handle(struct nl_msg *msg)
 			if (j >= 0) return EEXIST;
 			if (!dest_addr_ok(&d)) return EINVAL;
 			if (s->ndests >= MAXD) return ENOMEM;
-			s->dests[s->ndests++] = d;
+			/* __ip_vs_update_dest(add=1): list_add_rcu, at the head of the list */
+			memmove(&s->dests[1], &s->dests[0], sizeof(d) * s->ndests);
+			s->dests[0] = d;
+			s->ndests++;
 		} else {
 			if (j < 0) return ENOENT;
 			s->dests[j] = d;
