@@ -3,12 +3,14 @@
 // the same command sequence replayed on an empty stand-in table must give the same exit status,
 // stdout and stderr, byte for byte. The one normalisation: the real tool was run as `ipvsadm` and
 // prints argv[0] in its usage hints, while a node script only knows its resolved path.
+// The steps run in one stand-in process (batch mode, helpers.standinBatch): one node start
+// instead of one per step; standin.test.ts checks that a batch prints what separate runs print.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { standinBatch, standinEnv } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const standIn = path.resolve(here, '../bin/ipvsadm');
@@ -23,15 +25,14 @@ if (!fs.existsSync(standIn)) {
   const doc = JSON.parse(fs.readFileSync(fixture, 'utf8')) as Transcript;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvsd-real-format-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const env = { ...process.env, LVSD_IPVS_STATE: path.join(dir, 'state.json') };
+  const env = standinEnv({ LVSD_IPVS_STATE: path.join(dir, 'state.json') });
 
   t.ok(doc.steps.length > 50, `transcript of ipvsadm ${doc.ipvsadm} on ${doc.kernel}`);
+  const results = standinBatch(env, doc.steps.map((step) => ({ args: step.args, stdin: step.stdin ?? '' })), standIn);
   doc.steps.forEach((step, i) => {
-    const r = spawnSync(process.execPath, [standIn, ...step.args], {
-      input: step.stdin ?? '', encoding: 'utf8', env, timeout: 20_000,
-    });
+    const r = results[i]!;
     const name = `#${i + 1} ipvsadm ${step.args.join(' ')}${step.note ? ` (${step.note})` : ''}`;
     const stderr = r.stderr.split(standIn).join(doc.invokedAs);
-    t.same({ status: r.status, stdout: r.stdout, stderr }, { status: step.status, stdout: step.stdout, stderr: step.stderr }, name);
+    t.same({ status: r.code, stdout: r.stdout, stderr }, { status: step.status, stdout: step.stdout, stderr: step.stderr }, name);
   });
 }
