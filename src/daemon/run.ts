@@ -14,6 +14,7 @@ import { attachSubscribers } from './subscribers.js';
 import { ConfigWatcher } from './watch.js';
 import { attachFallbackCommand, runHook } from './hooks.js';
 import { version } from '../version.js';
+import { benchTrace } from '../health/trace.js';
 import { StatusService, defaultControlSocket } from '../status/index.js';
 import { redactingChecks } from '../status/redact.js';
 
@@ -67,6 +68,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   driver = status.instrument(driver);
 
   const bus = new DaemonBus();
+  benchTrace?.attach(bus);
   // check messages lose their targets' secrets before anything (log, mail, status) sees them
   const daemon = new Daemon({ config, driver, checkerFor: redactingChecks(checkerFor), forgetTarget, bus });
   const subs = attachSubscribers(daemon, {

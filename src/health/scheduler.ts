@@ -2,6 +2,7 @@
 // Checks run at a fixed rate from a jittered first start; a check that outlives its interval
 // delays only its own next run. Every run has a hard deadline.
 import type { Checker, CheckResult, CheckTarget } from '../checks/types.js';
+import { benchTrace } from './trace.js';
 
 export interface ScheduledCheck {
   target: CheckTarget;
@@ -107,6 +108,7 @@ export class Scheduler {
   private async run(key: string, job: Job): Promise<void> {
     if (job.stopped) return;
     const t = job.check.target;
+    const due = job.nextAt;
     const started = performance.now();
     job.running = true;
     const forced = this.opts.preCheck?.(t);
@@ -120,6 +122,7 @@ export class Scheduler {
     job.running = false;
     job.abort = undefined;
     if (job.stopped) return;
+    benchTrace?.check(due, started, performance.now(), result.ok);
     this.opts.onResult(key, result, performance.now() - started);
     // Fixed rate: the next run is one interval after this one started, or now if it overran.
     job.nextAt = Math.max(started + job.check.intervalMs, performance.now());
