@@ -119,7 +119,7 @@ export class Daemon {
     const nextKeys = new Set(next.virtuals.map((v) => serviceKeyString(serviceKeyOf(v))));
     for (const v of this.config.virtuals) {
       const key = serviceKeyOf(v);
-      if (!nextKeys.has(serviceKeyString(key))) this.forget.push({ key, label: virtualLabel(v) });
+      if (!nextKeys.has(serviceKeyString(key))) this.forget.push({ key, label: virtualLabel(v), context: 'start' });
     }
     this.config = next;
     this.book.setBindings(bindingsOf(next), () => 'unknown');
@@ -139,9 +139,10 @@ export class Daemon {
     this.scheduler.stop();
     this.firstRoundDone?.(); // a start() still waiting for its first round gives up
     clearTimeout(this.drainTimer);
+    // "(stop)" even when a batch that began before the stop is the one that deletes them.
     this.forget = this.config.virtuals
       .filter((v) => effective(this.config, v).cleanstop)
-      .map((v) => ({ key: serviceKeyOf(v), label: virtualLabel(v) }));
+      .map((v) => ({ key: serviceKeyOf(v), label: virtualLabel(v), context: 'stop' as const }));
     this.reconciler.stop();
     await this.reconciler.now('stop');
     await this.opts.driver.close?.();

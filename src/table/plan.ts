@@ -20,6 +20,16 @@ export interface PlannedChange {
 /** Why unknown destinations or services are being removed: ldirectord's "Purged ... (start|stop)". */
 export type PurgeContext = 'start' | 'stop';
 
+/**
+ * A service lvsd managed that must go. `context` is why (a reload dropped it: start; the daemon
+ * stops: stop), fixed when it is decided: the batch that applies it may be one already under way.
+ */
+export interface Forget {
+  key: ServiceKey;
+  label: string;
+  context?: PurgeContext;
+}
+
 const ORDER: Change['op'][] = ['add-service', 'edit-service', 'add-dest', 'edit-dest', 'del-dest', 'del-service'];
 
 /**
@@ -29,7 +39,7 @@ const ORDER: Change['op'][] = ['add-service', 'edit-service', 'add-dest', 'edit-
 export function planChanges(
   kernel: Table,
   desired: readonly DesiredService[],
-  forget: readonly { key: ServiceKey; label: string }[],
+  forget: readonly Forget[],
   context: PurgeContext,
 ): PlannedChange[] {
   const current = new Map<string, Service>();
@@ -61,7 +71,7 @@ export function planChanges(
   }
   for (const f of forget) {
     if (!current.has(serviceKeyString(f.key))) continue;
-    out.push({ change: { op: 'del-service', service: f.key }, kind: 'purged-virtual', message: `Purged virtual server (${context}): ${f.label}` });
+    out.push({ change: { op: 'del-service', service: f.key }, kind: 'purged-virtual', message: `Purged virtual server (${f.context ?? context}): ${f.label}` });
   }
   return out.sort((a, b) => ORDER.indexOf(a.change.op) - ORDER.indexOf(b.change.op));
 }

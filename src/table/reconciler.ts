@@ -5,12 +5,12 @@ import type { DaemonBus } from '../daemon/events.js';
 import type { IpvsDriver, Table } from '../ipvs/types.js';
 import { applyChangeToTable } from '../ipvs/table-ops.js';
 import type { DesiredService } from './desired.js';
-import { planChanges, type PlannedChange, type PurgeContext } from './plan.js';
+import { planChanges, type Forget, type PlannedChange, type PurgeContext } from './plan.js';
 
 export interface DesiredState {
   services: DesiredService[];
   /** services a reload removed from the config: delete them if the kernel still has them. */
-  forget: { key: DesiredService['key']; label: string }[];
+  forget: Forget[];
 }
 
 export interface ReconcilerOptions {
