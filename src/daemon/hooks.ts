@@ -37,9 +37,14 @@ export async function runHook(daemon: Daemon, what: string, line: string, args: 
   }
 }
 
-/** Watch per-virtual "any real up" and run fallbackcommand on each change of it. */
+/**
+ * Watch per-virtual "any real up" and run fallbackcommand on each change of it. Runs for one
+ * virtual never overlap and keep their order (ldirectord ran them synchronously): a slow
+ * `start` must not finish after the `stop` that followed it.
+ */
 export function attachFallbackCommand(daemon: Daemon): () => void {
   const last = new Map<string, 'start' | 'stop'>();
+  const running = new Map<string, Promise<void>>();
   const consider = (v: VirtualService): void => {
     const cmd = effective(daemon.config, v).fallbackcommand;
     if (!cmd) return;
@@ -49,8 +54,10 @@ export function attachFallbackCommand(daemon: Daemon): () => void {
     const id = virtualId(v);
     if (last.get(id) === want) return;
     last.set(id, want);
-    const proto = v.protocol;
-    void runHook(daemon, 'fallbackcommand', cmd, [want, v.protocol === 'fwm' ? `${virtualLabel(v)}:0` : virtualLabel(v), proto]);
+    const args = [want, v.protocol === 'fwm' ? `${virtualLabel(v)}:0` : virtualLabel(v), v.protocol];
+    const next = (running.get(id) ?? Promise.resolve()).then(() => runHook(daemon, 'fallbackcommand', cmd, args));
+    running.set(id, next);
+    void next.finally(() => running.get(id) === next && running.delete(id));
   };
   const onTransition = (e: { virtual: VirtualService }) => consider(e.virtual);
   const onState = (e: { state: string }) => {
