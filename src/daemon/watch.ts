@@ -2,13 +2,19 @@
 // by rename, symlinked configs and delete-then-recreate; bursts are debounced; a reload happens
 // only when the content really changed (ldirectord compared MD5s; `touch` does not reload).
 import { createHash } from 'node:crypto';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 export interface WatchOptions {
   file: string;
   debounceMs?: number;
+  /**
+   * Also stat the path this often (default 2000 ms; 0 = never). Events cover the usual edits;
+   * a re-pointed symlink further up the path (a deploy tool's `current -> releases/N`) or a
+   * file system without inotify is only seen this way (ldirectord polled the file every loop).
+   */
+  pollMs?: number;
   /** called with the new content's digest when the content differs from the last one seen. */
   onChange: () => void;
 }
@@ -25,6 +31,9 @@ export class ConfigWatcher {
   private watcher?: FSWatcher;
   private timer?: NodeJS.Timeout;
   private last?: string;
+  private poller?: NodeJS.Timeout;
+  private seen?: string;
+  private closed = false;
 
   constructor(private readonly opts: WatchOptions) {}
 
@@ -45,6 +54,29 @@ export class ConfigWatcher {
       if (files.has(resolve(path))) this.bump();
     });
     await new Promise<void>((r) => this.watcher!.once('ready', () => r()));
+    const pollMs = this.opts.pollMs ?? 2000;
+    if (pollMs > 0) {
+      this.seen = await this.identity();
+      this.poller = setInterval(() => void this.poll(), pollMs);
+      this.poller.unref();
+    }
+  }
+
+  /** What the path leads to now: the file's device, inode, size and mtime. */
+  private async identity(): Promise<string | undefined> {
+    try {
+      const s = await stat(this.opts.file);
+      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeMs}`;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async poll(): Promise<void> {
+    const now = await this.identity();
+    if (now === this.seen) return;
+    this.seen = now;
+    this.bump(); // the digest decides whether the content really changed
   }
 
   /** Forget the remembered content (after a reload that read the file itself). */
@@ -53,11 +85,14 @@ export class ConfigWatcher {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.timer);
+    clearInterval(this.poller);
     await this.watcher?.close();
   }
 
   private bump(): void {
+    if (this.closed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.settle(), this.opts.debounceMs ?? 300);
   }
