@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { waitFor, weightOf, weightsOf } from '../helpers/lvsd.js';
-import { startSmtp, type Received } from '../alerts/smtp.js';
+import { freePort, startSmtp, type Received } from '../alerts/smtp.js';
 import { cf, daemon, servers, sleep } from './helpers.js';
 
 const VIP = '127.0.1.120:80';
@@ -110,4 +110,20 @@ t.test('default emailalertstatus, per-virtual recipients, and a reload that fail
   t.match(f.body, /^Log-Message: Reload failed, keeping the running configuration: /m);
   t.equal(status(f), 'reloading');
   t.equal(await weightOf(state, VIP, a!.addr), 1, 'the running config stays in force');
+});
+
+t.test('a mail server that is down: the alert waits and is delivered once it is up', async (t) => {
+  const port = await freePort();
+  const [a, b] = await servers(t, ['127.0.1.27', '127.0.1.28']);
+  const global = ['emailalert=ops@example.test', `smtp=127.0.0.1:${port}`, 'emailalertstatus=running', 'quiescent=no'];
+  const { lvsd, state } = daemon(t, cf(global, [{ vip: VIP, reals: [[a!], [b!]] }]));
+  await waitFor('both in', async () => (await weightsOf(state, VIP, [a!.addr, b!.addr])).every((w) => w === 1));
+  await b!.stop();
+  await waitFor('a failed attempt', () => lvsd.out.includes('failed to send e-mail alert (attempt 1, retry in'));
+  t.equal(await weightOf(state, VIP, b!.addr), undefined, 'the table did not wait for the mail');
+  const s = await startSmtp({ port });
+  t.teardown(() => s.close());
+  await waitFor('delivered on a retry', () => s.mails.length > 0, 30000);
+  t.match(s.mails[0]!.subject, `Deleted real server: ${b!.addr} (${VIP})`);
+  await waitFor('logged', () => /E-mail alert delivered after \d+ attempts: Deleted real server/.test(lvsd.out));
 });
