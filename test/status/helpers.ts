@@ -25,9 +25,10 @@ export interface Lvsd {
 
 export function configText(reals: RealServer[], opts: { extra?: string[]; fallback?: RealServer; virtualExtra?: string[] } = {}): string {
   return [
+    // a loaded CI machine must not make a healthy real miss its deadline
     'checkinterval=1',
-    'checktimeout=1',
-    'negotiatetimeout=1',
+    'checktimeout=3',
+    'negotiatetimeout=3',
     ...(opts.extra ?? []),
     '',
     `virtual=${VIP}`,

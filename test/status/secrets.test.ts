@@ -69,7 +69,7 @@ t.test('the running daemon: status, CLI, status.json, metrics, page and -d log a
     args: ['-d', '--status-http', '127.0.0.1:0'],
     text: ([web]) =>
       [
-        'checkinterval=1', 'checktimeout=1', 'negotiatetimeout=1', 'quiescent=yes', '',
+        'checkinterval=1', 'checktimeout=2', 'negotiatetimeout=2', 'quiescent=yes', '',
         'virtual=127.0.0.100:80', `\treal=${web!.addr} masq 1 "http://monitor:${URL_PASS}@${web!.addr}/" "OK"`, '\tservice=http', '',
         'virtual=127.0.0.100:21', `\treal=127.0.0.74:${ftp.port} masq`, '\tservice=ftp', '\tlogin="monitor"', `\tpasswd="${FTP_PASS}"`, '',
         'virtual=127.0.0.100:1812', '\treal=127.0.0.73:1812 masq', '\tprotocol=udp', '\tservice=radius', '\tlogin="monitor"',

@@ -1,0 +1,91 @@
+// The status page in a real headless browser (Debian's chromium driven by playwright-core):
+// it loads with no outside request and no CSP complaint, shows what the kernel has, and a real
+// server's row turns red once the server is stopped. Screenshots go to test/status/.output/
+// (LVSD_DOCS_SCREENSHOT=1 also refreshes docs/status-page.png for the README).
+import t from 'tap';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { weightsOf, waitFor, ROOT } from '../helpers/lvsd.js';
+import { startLvsd, configText, VIP } from './helpers.js';
+
+const VIP2 = '127.0.0.101:443';
+
+const CHROMIUM = '/usr/bin/chromium';
+const OUT = join(ROOT, 'test', 'status', '.output');
+const RED_ROW = 'rgb(253, 226, 226)';
+const RED_BADGE = 'rgb(198, 40, 40)';
+const GREEN_ROW = 'rgb(231, 246, 236)';
+
+t.test('the status page turns a stopped real server red', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: install the Debian package chromium` }, async (t) => {
+  const { chromium } = await import('playwright-core');
+  // two virtual services sharing a real: its rows turn red in both
+  const d = await startLvsd(t, ['127.0.0.81', '127.0.0.82', '127.0.0.83'], {
+    fallbackHost: '127.0.0.80',
+    args: ['--status-http', '127.0.0.1:0'],
+    text: (reals, fallback) =>
+      configText(reals, { extra: ['quiescent=yes'], fallback }) +
+      ['', `virtual=${VIP2}`, `\treal=${reals[0]!.addr} masq 5`, `\treal=${reals[1]!.addr} masq 5`, '\tchecktype=connect', '\tscheduler=rr', ''].join('\n'),
+  });
+  const url = (await d.status()).http!.url;
+  await waitFor('all reals up', async () => (await weightsOf(d.state, VIP, d.reals.map((r) => r.addr))).join() === '2,3,4');
+
+  const profile = mkdtempSync(join(tmpdir(), 'lvsd-chromium-'));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1100, height: 720 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  t.teardown(async () => {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  const page = await browser.newPage();
+  const requests: string[] = [];
+  const problems: string[] = [];
+  page.on('request', (r) => requests.push(r.url()));
+  page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+
+  await page.goto(url);
+  const row = (r: (typeof d.reals)[number], vip = VIP) => page.locator(`section[data-virtual="${vip}"] tr.real[data-real="${r.addr}"]`);
+  await page.waitForFunction(() => document.querySelectorAll('tr.real.up').length === 5, null, { timeout: 20000 });
+  const b = d.reals[1]!;
+  t.equal(await row(b).evaluate((e) => getComputedStyle(e).backgroundColor), GREEN_ROW, 'a healthy real is green');
+  t.same(
+    await page.locator('tr.real td.weight').evaluateAll((tds) => tds.map((td) => td.firstChild?.textContent)),
+    ['2', '3', '4', '5', '5'],
+    'the weights the kernel has',
+  );
+
+  await b.stop();
+  await row(b).and(page.locator('.down')).waitFor({ timeout: 20000 });
+  t.match(await row(b).getAttribute('class'), /\bdown\b/, 'the row has class down');
+  t.equal(await row(b).evaluate((e) => getComputedStyle(e).backgroundColor), RED_ROW, 'its background is red');
+  t.equal(await row(b).locator('.badge').evaluate((e) => getComputedStyle(e).backgroundColor), RED_BADGE, 'its badge is red');
+  t.equal((await row(b).locator('.badge').textContent())?.trim(), 'down');
+  t.match(await row(b).locator('td.why').textContent(), /refused/i, 'the reason is shown');
+  await page.waitForFunction((w) => document.querySelector(`tr.real[data-real="${w}"] td.weight`)?.firstChild?.textContent === '0', b.addr, { timeout: 20000 });
+  await row(b, VIP2).and(page.locator('.down')).waitFor({ timeout: 20000 });
+  t.equal(await row(b, VIP2).evaluate((e) => getComputedStyle(e).backgroundColor), RED_ROW, 'red in the other virtual service too');
+  t.equal((await weightsOf(d.state, VIP, [b.addr]))[0], 0, 'quiesced in the kernel, as the page says');
+  t.match(await page.locator('.downlist').textContent(), `${b.addr} (${VIP}), ${b.addr} (${VIP2})`, 'named in the summary');
+  t.match(await page.locator('ol.transitions').textContent(), new RegExp(`${b.addr} \\(${VIP}\\) +up → down`), 'the transition is listed');
+  t.equal(await row(d.reals[0]!).evaluate((e) => getComputedStyle(e).backgroundColor), GREEN_ROW, 'the others stay green');
+  t.match(await page.title(), /2 down/);
+
+  mkdirSync(OUT, { recursive: true });
+  const shot = join(OUT, 'status-page.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  t.ok(existsSync(shot), `screenshot saved: ${shot}`);
+  if (process.env.LVSD_DOCS_SCREENSHOT === '1') copyFileSync(shot, join(ROOT, 'docs', 'status-page.png'));
+
+  const origin = new URL(url).origin;
+  t.same(requests.filter((r) => !r.startsWith(origin)), [], 'no request leaves the listener (no external assets)');
+  t.same(problems, [], 'no console errors (the inline style and script pass the CSP)');
+
+  // read-only: nothing the page could send changes anything
+  const post = await fetch(`${url}status.json`, { method: 'POST' });
+  t.equal(post.status, 405);
+});
