@@ -1,20 +1,19 @@
 // /metrics and /status.json from the running daemon's HTTP listener while reals go down and up,
 // IPVS fails and recovers, and reloads succeed, fail and move the listener.
 import t from 'tap';
-import { writeFileSync, rmSync } from 'node:fs';
-import { weightOf, waitFor } from '../helpers/lvsd.js';
+import { writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { weightOf, waitFor, ROOT } from '../helpers/lvsd.js';
 import { startLvsd, configText, parseMetrics, metric, queryControl, VIP } from './helpers.js';
 import type { StatusSnapshot } from '../../src/status/types.js';
 
 const V = `tcp:${VIP}`;
 
-/** Every name the README lists. */
+/** Every metric the README's table lists (histograms by their _bucket series), and the standard ones. */
 const NAMES = [
-  'lvsd_build_info', 'lvsd_daemon_state', 'lvsd_real_up', 'lvsd_real_health', 'lvsd_real_weight', 'lvsd_real_failures',
-  'lvsd_real_state_since_timestamp_seconds', 'lvsd_real_check_latency_seconds', 'lvsd_fallback_active',
-  'lvsd_check_duration_seconds_bucket', 'lvsd_checks_total', 'lvsd_transitions_total', 'lvsd_ipvs_apply_duration_seconds_bucket',
-  'lvsd_ipvs_changes_total', 'lvsd_ipvs_errors_total', 'lvsd_ipvs_failing', 'lvsd_config_reloads_total',
-  'lvsd_config_last_reload_successful', 'lvsd_alert_queue_length', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_seconds',
+  ...[...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/^\| `(lvsd_[a-z_]+)` \| (\w+) \|/gm)].map(([, n, type]) => (type === 'histogram' ? `${n}_bucket` : n!)),
+  'process_cpu_seconds_total',
+  'nodejs_eventloop_lag_seconds',
 ];
 
 async function get(url: string): Promise<{ status: number; type: string; text: string }> {
@@ -41,6 +40,7 @@ t.test('metrics and status.json follow health, IPVS failures and reloads', async
   t.equal(r.status, 200);
   t.match(r.type, /^text\/plain; version=0\.0\.4/, 'Prometheus text format');
   let m = parseMetrics(r.text);
+  t.equal(NAMES.length, 22, 'the README lists 20 lvsd metrics');
   for (const n of NAMES) t.ok([...m.keys()].some((k) => k === n || k.startsWith(`${n}{`)), `${n} exported`);
   t.equal(metric(m, 'lvsd_daemon_state', { state: 'running' }), 1);
   t.equal(metric(m, 'lvsd_real_health', { real: ra, state: 'up' }), 1);
