@@ -22,6 +22,9 @@ export function describeError(e: unknown): string {
     if (typeof code === 'string' && ERRNO_TEXT[code]) return ERRNO_TEXT[code];
     cur = (cur as { cause?: unknown }).cause;
   }
+  // OpenSSL's messages start with a thread id and end with a source path: keep the reason.
+  const tls = e as { library?: unknown; reason?: unknown };
+  if (typeof tls.library === 'string' && typeof tls.reason === 'string') return `TLS error: ${tls.reason}`;
   if (e instanceof Error && e.message) return e.message;
   return String(e);
 }

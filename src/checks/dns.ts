@@ -11,6 +11,7 @@ import type { Answer, DecodedPacket } from 'dns-packet';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { runCheck, up, down } from './deadline.js';
+import { matchReceive } from './receive.js';
 import { familyOf, tcpExchange, udpExchange } from './transport.js';
 import type { CheckTarget, Checker, CheckResult } from './types.js';
 
@@ -45,7 +46,7 @@ function recordText(a: Answer): string | undefined {
 const TRUNCATED = 'Truncated answer';
 
 /** Verdict for one reply, or undefined when it is not the answer to our query (ignore it). */
-function judge(reply: Buffer, id: number, receive: RegExp | undefined): CheckResult | undefined {
+export async function judgeReply(reply: Buffer, id: number, receive: RegExp | undefined, signal?: AbortSignal): Promise<CheckResult | undefined> {
   // Someone else's datagram (wrong id) must not fail the check, however malformed it is.
   if (reply.length < 2 || reply.readUInt16BE(0) !== id) return undefined;
   let p: DecodedPacket;
@@ -60,11 +61,11 @@ function judge(reply: Buffer, id: number, receive: RegExp | undefined): CheckRes
   if (rcode !== 'NOERROR') return down(`DNS error ${rcode}`);
   const found = (p.answers ?? []).map(recordText).filter((x): x is string => x !== undefined);
   if (found.length === 0) return down('No answer');
-  return found.some((x) => !receive || x.search(receive) >= 0) ? up('Success') : down('Response mismatch');
+  return !receive || (await matchReceive(receive, found, signal)) ? up('Success') : down('Response mismatch');
 }
 
 /** Accumulates a TCP DNS reply: a 2-byte length, then exactly that many bytes. */
-class TcpReply {
+export class TcpReply {
   private buf = Buffer.alloc(0);
   take(chunk: Buffer): Buffer | undefined {
     this.buf = Buffer.concat([this.buf, chunk]);
@@ -84,7 +85,7 @@ function dnsQuery(t: CheckTarget): { id: number; query: dnsPacket.Packet } {
 function overUdp(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
   const { id, query } = dnsQuery(t);
   const request = (): Buffer => dnsPacket.encode(query);
-  const answer = (msg: Buffer): CheckResult | undefined => judge(msg, id, t.receive);
+  const answer = (msg: Buffer): Promise<CheckResult | undefined> => judgeReply(msg, id, t.receive, signal);
   return udpExchange({ host: t.host, port: t.port, request, answer }, familyOf(t.host, t.family), signal);
 }
 
@@ -97,9 +98,9 @@ function overTcp(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
       port: t.port,
       request: () => dnsPacket.streamEncode(query),
       halfClose: false,
-      answer: (chunk) => {
+      answer: async (chunk) => {
         const msg = reply.take(chunk);
-        return msg && (judge(msg, id, t.receive) ?? down('Answer to another query'));
+        return msg && ((await judgeReply(msg, id, t.receive, signal)) ?? down('Answer to another query'));
       },
       closed: () => down('Connection closed before a full answer'),
     },

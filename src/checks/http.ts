@@ -8,6 +8,7 @@ import { Client } from 'undici';
 import net from 'node:net';
 import { hostPort } from '../config/effective.js';
 import { runCheck, up, down } from './deadline.js';
+import { matchReceive } from './receive.js';
 import type { CheckTarget, Checker, CheckResult } from './types.js';
 
 export const MAX_REDIRECTS = 7;
@@ -111,7 +112,7 @@ export async function httpCheck(t: CheckTarget, signal: AbortSignal): Promise<Ch
       continue;
     }
     if (res.status < 200 || res.status > 299) return down(res.statusLine);
-    if (t.receive && res.body.search(t.receive) < 0) return down('Response mismatch');
+    if (t.receive && !(await matchReceive(t.receive, res.body, signal))) return down('Response mismatch');
     return up(res.statusLine);
   }
 }

@@ -4,6 +4,7 @@
 // every reply datagram's lines are tried. ldirectord's empty receive hit Perl's `//` quirk (it
 // reused the last successful pattern); lvsd treats an empty receive as "any answer line".
 import { runCheck, up, down } from './deadline.js';
+import { matchReceive } from './receive.js';
 import { LineReader, datagramLines } from './lines.js';
 import { familyOf, tcpExchange, udpExchange } from './transport.js';
 import type { CheckTarget, Checker, CheckResult } from './types.js';
@@ -12,15 +13,16 @@ export function simpletcpPayload(request: string): Buffer {
   return Buffer.from(request.replace(/^\//, '').replace(/\\n/g, '\n'), 'utf8');
 }
 
-function verdict(lines: string[], receive: RegExp | undefined): CheckResult | undefined {
-  return lines.some((l) => !receive || l.search(receive) >= 0) ? up('Success') : undefined;
+async function verdict(lines: string[], receive: RegExp | undefined, signal: AbortSignal): Promise<CheckResult | undefined> {
+  if (lines.length === 0) return undefined;
+  return !receive || (await matchReceive(receive, lines, signal)) ? up('Success') : undefined;
 }
 
 export function simpletcpCheck(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
   const request = (): Buffer => simpletcpPayload(t.request);
   if (t.protocol === 'udp') {
     return udpExchange(
-      { host: t.host, port: t.port, request, answer: (msg) => verdict(datagramLines(msg), t.receive) },
+      { host: t.host, port: t.port, request, answer: (msg) => verdict(datagramLines(msg), t.receive, signal) },
       familyOf(t.host, t.family),
       signal,
     );
@@ -32,8 +34,8 @@ export function simpletcpCheck(t: CheckTarget, signal: AbortSignal): Promise<Che
       port: t.port,
       request,
       halfClose: true,
-      answer: (chunk) => verdict(reader.push(chunk), t.receive),
-      closed: () => verdict(reader.end(), t.receive) ?? down('Response mismatch'),
+      answer: (chunk) => verdict(reader.push(chunk), t.receive, signal),
+      closed: async () => (await verdict(reader.end(), t.receive, signal)) ?? down('Response mismatch'),
     },
     signal,
   );

@@ -6,6 +6,7 @@
 import net from 'node:net';
 import os from 'node:os';
 import { down, runCheck, up } from '../deadline.js';
+import { matchReceive } from '../receive.js';
 import type { CheckResult, CheckTarget, Checker } from '../types.js';
 import { LineClient, type NumericReply, printable } from './line-client.js';
 
@@ -82,7 +83,7 @@ async function ftp(target: CheckTarget, signal: AbortSignal): Promise<CheckResul
   if (done.code !== 226 && done.code !== 250) return down(`transfer failed: ${first(done)}`);
   c.quit('QUIT');
 
-  if (target.receive && content.toString('utf8').search(target.receive) < 0) {
+  if (target.receive && !(await matchReceive(target.receive, content.toString('utf8'), signal))) {
     return down('Response mismatch');
   }
   return up('Success');

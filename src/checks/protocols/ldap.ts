@@ -5,6 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Client } from 'ldapts';
 import { describeError, down, runCheck, up } from '../deadline.js';
+import { matchReceive } from '../receive.js';
 import type { CheckResult, CheckTarget, Checker } from '../types.js';
 import { socketTracker } from './capped-socket.js';
 import { printable, tlsOptionsFor } from './line-client.js';
@@ -46,7 +47,7 @@ async function ldap(target: CheckTarget, secure: boolean, signal: AbortSignal): 
     }
     if (entries.length !== 1) return down(`No answer received: ${entries.length} entries`);
     const dn = entries[0]?.dn ?? '';
-    if (target.receive && dn.search(target.receive) < 0) return down(`Response mismatch: ${printable(dn)}`);
+    if (target.receive && !(await matchReceive(target.receive, dn, signal))) return down(`Response mismatch: ${printable(dn)}`);
     return up('Success');
   } finally {
     // Polite unbind when the connection still stands; the signal closes it either way.
