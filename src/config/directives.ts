@@ -49,7 +49,23 @@ function emailAlert(st: ParseState, line: number, value: string): string[] {
   if (value === '' || value === '""') return st.fail(line, 'emailalert needs at least one e-mail address');
   const trimmed = value.trim();
   const m = /^"([^"]*)"$/.exec(trimmed);
-  return (m ? m[1]! : trimmed).split(',').map((a) => a.trim()).filter((a) => a !== '');
+  const list = (m ? m[1]! : trimmed).split(',').map((a) => a.trim()).filter((a) => a !== '');
+  for (const a of list) mailHeaderSafe(st, line, 'emailalert', a);
+  return list;
+}
+
+/**
+ * Values that go into mail headers or the SMTP dialogue (emailalert, emailalertfrom, smtp,
+ * servicename) may hold no control character: a CR or LF would start a header of its own
+ * (Bcc: ...). Trailing blanks, such as the CR of a CRLF file, are not part of the value.
+ * lvsd deviation: ldirectord passed such values on to the mail.
+ */
+export function mailHeaderSafe(st: ParseState, line: number, name: string, value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(value.replace(/[ \t\r\n\f\v]+$/, ''))) {
+    st.fail(line, `${name}=${show(value)} contains a control character (a CR or LF would add a mail header); not allowed`);
+  }
+  return value;
 }
 
 /** parse_emailalertstatus (L1231). */
@@ -73,6 +89,7 @@ function emailAlertStatus(st: ParseState, line: number, value: string): EmailSta
  * and mailed port 25); what follows is ignored with a warning, as ldirectord ignores it.
  */
 function smtpHost(st: ParseState, line: number, value: string): string {
+  mailHeaderSafe(st, line, 'smtp', value);
   const m = /^(?:\[[0-9A-Fa-f:.]+\]:\d{1,5}|[0-9A-Za-z._+-]+(?::\d{1,5})?)/.exec(value);
   if (!m) return st.fail(line, `invalid smtp server address ${show(value)}`);
   const port = Number(/:(\d+)$/.exec(m[0])?.[1] ?? 25);
@@ -161,7 +178,7 @@ export async function applyGlobal(st: ParseState, name: string, value: string, l
       g.execute = [...(g.execute ?? []).filter((e) => e !== value), value];
       return;
     case 'emailalertfrom':
-      g.emailalertfrom = nonEmpty(st, line, name, value, 'an e-mail address');
+      g.emailalertfrom = mailHeaderSafe(st, line, name, nonEmpty(st, line, name, value, 'an e-mail address'));
       return;
     case 'maintenancedir': {
       g.maintenancedir = nonEmpty(st, line, name, value, 'a directory');

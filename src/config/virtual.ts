@@ -10,7 +10,7 @@ import { ldGetservbyname, portToService } from './services.js';
 import { isIPv6Literal, resolveHost } from './resolve.js';
 import { resolveReals, type RealTodo } from './reals.js';
 import { parseFallbackSpec, resolveFallback, type FallbackSpec } from './fallback.js';
-import { applyInheritable, GLOBAL_ONLY_DIRECTIVES, SECTION_DIRECTIVES } from './directives.js';
+import { applyInheritable, GLOBAL_ONLY_DIRECTIVES, mailHeaderSafe, SECTION_DIRECTIVES } from './directives.js';
 import { exactHint, nonEmpty, NWS, partial, show, yesNo, type ParseState } from './parse-state.js';
 
 const CHECKTYPES: CheckType[] = ['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl'];
@@ -190,7 +190,7 @@ export async function applyVirtual(st: ParseState, d: VirtualDraft, name: string
       v.monitorfile = value;
       return;
     case 'servicename':
-      v.servicename = value;
+      v.servicename = mailHeaderSafe(st, line, name, value);
       return;
     case 'comment':
       v.comment = value;
