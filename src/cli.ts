@@ -37,6 +37,7 @@ Options:
   --status-http ADDR:PORT  serve the status page, /status.json and /metrics (default: statushttp=, else off;
                         a bare PORT binds 127.0.0.1)
   -t, --test            check the configuration and exit: 0 if valid, 2 and FILE:LINE: message if not
+  --no-strict-modes     as root, accept a config file (or its folder) that others may write
   -v, --version         print the version
   -h, --help            this text
 `;
@@ -71,6 +72,7 @@ export async function main(argv: string[]): Promise<number> {
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
         'daemon-child': { type: 'boolean' },
+        'no-strict-modes': { type: 'boolean' },
       },
     });
   } catch (e) {
@@ -124,6 +126,7 @@ export async function main(argv: string[]): Promise<number> {
     debug: o.debug ?? false,
     foreground: (o.debug || o.foreground) ?? false,
     daemonChild: o['daemon-child'] ?? false,
+    strictModes: !o['no-strict-modes'],
     controlSocket,
     statusHttp: listen,
   };

@@ -26,6 +26,8 @@ export interface DaemonOptions {
   repairIntervalMs?: number;
   /** first-start jitter cap (ms) for check timers. */
   maxJitterMs?: number;
+  /** a reason to refuse the config file before reading it on reload (strict modes). */
+  checkConfig?: (file: string) => string | undefined;
 }
 
 const DRAIN_MIN_SECONDS = 5;
@@ -105,6 +107,8 @@ export class Daemon {
     if (trigger === 'signal') this.bus.emit('log', { level: 'info', message: 'Reloading Linux Director Daemon config on signal' });
     let next: Config;
     try {
+      const refused = this.opts.checkConfig?.(this.config.file);
+      if (refused) throw new Error(refused);
       next = await loadConfig(this.config.file);
       // a stop that began while the file was read wins: no checks may start again
       if (this.stopping) return false;

@@ -14,9 +14,10 @@ import { attachSubscribers } from './subscribers.js';
 import { ConfigWatcher } from './watch.js';
 import { attachFallbackCommand, runHook } from './hooks.js';
 import { version } from '../version.js';
-import { benchTrace } from '../health/trace.js';
+import { STRICT_MODES_EXIT, strictModesProblem } from './strict-modes.js';
 import { StatusService, defaultControlSocket } from '../status/index.js';
 import { redactingChecks } from '../status/redact.js';
+import { benchTrace } from '../health/trace.js';
 
 export type DriverKind = 'ipvsadm' | 'memory';
 
@@ -34,6 +35,8 @@ export interface RunOptions {
   controlSocket?: string;
   /** serve the status page and /metrics here (wins over statushttp=). */
   statusHttp?: { host: string; port: number };
+  /** as root, refuse a config file others may write (default true; see strict-modes.ts). */
+  strictModes?: boolean;
 }
 
 export function findIpvsadm(given?: string): string | undefined {
@@ -42,6 +45,12 @@ export function findIpvsadm(given?: string): string | undefined {
 }
 
 export async function runDaemon(opts: RunOptions): Promise<number> {
+  const checkConfig = (file: string) => (opts.strictModes === false ? undefined : strictModesProblem(file));
+  const refused = checkConfig(opts.configPath);
+  if (refused) {
+    process.stderr.write(`lvsd: ${refused}\n`);
+    return STRICT_MODES_EXIT;
+  }
   let config: Config;
   try {
     config = await loadConfig(opts.configPath);
@@ -70,7 +79,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const bus = new DaemonBus();
   benchTrace?.attach(bus);
   // check messages lose their targets' secrets before anything (log, mail, status) sees them
-  const daemon = new Daemon({ config, driver, checkerFor: redactingChecks(checkerFor), forgetTarget, bus });
+  const daemon = new Daemon({ config, driver, checkerFor: redactingChecks(checkerFor), forgetTarget, bus, checkConfig });
   const subs = attachSubscribers(daemon, {
     cfgname: opts.cfgname,
     foreground: opts.foreground && !opts.daemonChild,
