@@ -250,9 +250,10 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
   };
 
   // -- repeats (emailalertfreq) ----------------------------------------------------------------
+  // alertAt is monotonic (performance.now): a wall-clock jump must neither stop repeats nor burst them.
   const repeats = new Map<string, { virtual?: VirtualService; alertAt: number }>();
   const repeatTimer = setInterval(() => {
-    const now = Date.now();
+    const now = performance.now();
     for (const [subject, r] of repeats) {
       const freq = settingsFor(r.virtual).freq;
       if (freq <= 0) {
@@ -261,7 +262,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
       }
       if (now - r.alertAt < freq * 1000) continue;
       r.alertAt = now;
-      enqueue({ kind: 'inaccessible', message: `Inaccessible real server: ${subject}`, subject, virtual: r.virtual, status: daemonState, at: now });
+      enqueue({ kind: 'inaccessible', message: `Inaccessible real server: ${subject}`, subject, virtual: r.virtual, status: daemonState, at: Date.now() });
     }
   }, opts.repeatTickMs ?? 1000);
   repeatTimer.unref();
@@ -275,7 +276,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
     if (!MAILED.has(e.kind)) return;
     // repeat bookkeeping comes before the status filter, as in ldirectord
     if (e.subject) {
-      if (STARTS_REPEAT.has(e.kind) && settingsFor(e.virtual).freq > 0) repeats.set(e.subject, { virtual: e.virtual, alertAt: Date.now() });
+      if (STARTS_REPEAT.has(e.kind) && settingsFor(e.virtual).freq > 0) repeats.set(e.subject, { virtual: e.virtual, alertAt: performance.now() });
       else repeats.delete(e.subject);
     }
     enqueue({ kind: e.kind, message: e.message, subject: e.subject, virtual: e.virtual, status: daemonState, at: e.at });
