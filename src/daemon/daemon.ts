@@ -210,9 +210,11 @@ export class Daemon {
       if (!still) continue; // the whole service goes: nothing to drain into
       // Long enough for the weight-0 entry to be seen, and at least one check interval.
       const ms = Math.max(effective(this.config, still.virtual).checkinterval, DRAIN_MIN_SECONDS) * 1000;
+      // a set, not a scan per dest: a reload of a virtual with thousands of reals stays linear
+      const kept = new Set(still.dests.map((x) => destKey(x.address, x.port)));
       for (const d of s.dests) {
         if (d.role !== 'real' || d.weight === 0) continue;
-        if (still.dests.some((x) => x.address === d.address && x.port === d.port)) continue;
+        if (kept.has(destKey(d.address, d.port))) continue;
         this.draining.push({ service: k, dest: { ...d, weight: 0, binding: undefined }, until: now + ms });
       }
     }
@@ -222,9 +224,23 @@ export class Daemon {
   private addDraining(services: DesiredService[]): void {
     const now = performance.now();
     this.draining = this.draining.filter((d) => d.until > now);
+    if (this.draining.length === 0) return;
+    // Looked up in maps (the first service of a key wins, as find() did), not scanned per entry.
+    const byKey = new Map<string, DesiredService>();
+    for (const x of services) {
+      const k = serviceKeyString(x.key);
+      if (!byKey.has(k)) byKey.set(k, x);
+    }
+    const present = new Map<DesiredService, Set<string>>();
     for (const d of this.draining) {
-      const s = services.find((x) => serviceKeyString(x.key) === d.service);
-      if (s && !s.dests.some((x) => x.address === d.dest.address && x.port === d.dest.port)) s.dests.push(d.dest);
+      const s = byKey.get(d.service);
+      if (!s) continue;
+      let keys = present.get(s);
+      if (!keys) present.set(s, (keys = new Set(s.dests.map((x) => destKey(x.address, x.port)))));
+      const k = destKey(d.dest.address, d.dest.port);
+      if (keys.has(k)) continue;
+      s.dests.push(d.dest);
+      keys.add(k);
     }
   }
 
