@@ -17,7 +17,8 @@ export interface MariaDb {
   stop(): Promise<void>;
 }
 
-export async function startMariaDb(): Promise<MariaDb> {
+/** `extraSql` runs after the default set-up (more databases, users, rows for a test). */
+export async function startMariaDb(extraSql = ''): Promise<MariaDb> {
   const tmp = tempDir('mariadb');
   const d = tmp.dir;
   const data = path.join(d, 'data');
@@ -33,7 +34,7 @@ CREATE TABLE health.beat (v INT);
 INSERT INTO health.beat VALUES (1);
 CREATE USER 'checker'@'127.0.0.1' IDENTIFIED BY 'cpass';
 GRANT SELECT ON health.* TO 'checker'@'127.0.0.1';
-`,
+${extraSql}`,
   );
   try {
     execFileSync(
