@@ -55,6 +55,8 @@ export async function judgeReply(reply: Buffer, id: number, receive: RegExp | un
   } catch (e) {
     return down(`Malformed answer: ${(e as Error).message}`);
   }
+  // dns-packet trusts RDLENGTH: a record that claims more bytes than the packet has is a lie.
+  if (dnsPacket.decode.bytes > reply.length) return down('Malformed answer: a record runs past the end of the packet');
   if (!p.flag_qr) return undefined;
   if (p.flag_tc) return down(TRUNCATED);
   const rcode = (p as { rcode?: string }).rcode ?? 'NOERROR';

@@ -13,7 +13,12 @@ const HOOK_TIMEOUT_MS = 30_000;
 
 /** Split a command line into argv without a shell; undefined if it uses shell syntax. */
 export function splitCommand(line: string): string[] | undefined {
-  const words = parse(line, (name) => `$${name}`);
+  let words: ReturnType<typeof parse>;
+  try {
+    words = parse(line, (name) => `$${name}`);
+  } catch {
+    return undefined; // shell-quote throws on some syntax ("${" is a bad substitution)
+  }
   if (words.length === 0 || words.some((w) => typeof w !== 'string')) return undefined;
   return words as string[];
 }

@@ -15,6 +15,7 @@ import { ConfigWatcher } from './watch.js';
 import { attachFallbackCommand, runHook } from './hooks.js';
 import { version } from '../version.js';
 import { STRICT_MODES_EXIT, strictModesProblem } from './strict-modes.js';
+import { maskingAllSecrets } from './secrets.js';
 import { StatusService, defaultControlSocket } from '../status/index.js';
 import { redactingChecks } from '../status/redact.js';
 import { benchTrace } from '../health/trace.js';
@@ -79,7 +80,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const bus = new DaemonBus();
   benchTrace?.attach(bus);
   // check messages lose their targets' secrets before anything (log, mail, status) sees them
-  const daemon = new Daemon({ config, driver, checkerFor: redactingChecks(checkerFor), forgetTarget, bus, checkConfig });
+  const daemon: Daemon = new Daemon({ config, driver, checkerFor: maskingAllSecrets(redactingChecks(checkerFor), (): Config => daemon.config), forgetTarget, bus, checkConfig });
   const subs = attachSubscribers(daemon, {
     cfgname: opts.cfgname,
     foreground: opts.foreground && !opts.daemonChild,
