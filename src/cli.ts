@@ -138,6 +138,15 @@ export async function main(argv: string[]): Promise<number> {
       return stop(pidFile);
     case 'reload':
     case 'force-reload': {
+      // As ldirectord: a config that does not parse is refused here (exit 2) and nothing is
+      // signalled, so whoever asked for the reload learns it at once.
+      try {
+        await loadConfig(cfg.path);
+      } catch (e) {
+        if (!isConfigError(e)) throw e;
+        process.stderr.write(`${e.message}\n`);
+        return 2;
+      }
       const st = readPid(pidFile);
       if (st.state !== 'running') {
         process.stdout.write(`lvsd is stopped for ${cfg.path}\n`);

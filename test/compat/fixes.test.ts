@@ -11,7 +11,7 @@ import { MemoryDriver } from '../../src/ipvs/memory.js';
 import type { IpvsDriver } from '../../src/ipvs/types.js';
 import { planChanges } from '../../src/table/plan.js';
 import { serviceKeyOf } from '../../src/table/desired.js';
-import { TempDir } from '../helpers/lvsd.js';
+import { TempDir, runCli } from '../helpers/lvsd.js';
 
 const CF = 'checkinterval=1\n\nvirtual=127.0.0.100:80\n    real=127.0.0.11:80 masq\n    checktype=on\n';
 
@@ -58,4 +58,16 @@ t.test('autoreload is not logged as a reload on signal; HUP/reload is', async (t
   await daemon.reload();
   t.ok(lines.includes('Reloading Linux Director Daemon config on signal'), 'signal');
   await daemon.stop();
+});
+
+// 3. `reload` with a config that does not parse: ldirectord exits 2 without signalling (it parses
+//    the config before any command); lvsd sent HUP and exited 0 (seen in the broken-reload case).
+t.test('reload refuses a config that does not parse: exit 2 and FILE:LINE: message', async (t) => {
+  const dir = new TempDir();
+  t.teardown(() => dir.remove());
+  const cfg = dir.file('x.cf', `${CF}    quiescent=maybe\n`);
+  const pid = dir.file('pid', '999999\n');
+  const r = await runCli(['--pid-file', pid, cfg, 'reload']);
+  t.equal(r.code, 2);
+  t.match(r.stderr, `${cfg}:6: `);
 });
