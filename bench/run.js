@@ -1,0 +1,294 @@
+#!/usr/bin/env node
+// lvsd's benchmark (issue 7): real servers on loopback (bench/lib/farm.js), the real lvsd process
+// and, where installed, Debian's ldirectord, both driving the repository's ipvsadm stand-in.
+// Writes bench/results/latest.json and bench/results/latest.md.
+//
+//   npm run bench                    the full run (over an hour on 2 shared cores)
+//   npm run bench -- --quick         a smaller run, under two minutes
+//   options: --only 1,3,6            scenarios to run       --repeats N     repeats (lvsd)
+//            --ld-repeats N          repeats for ldirectord  --no-ldirectord
+//            --standin fast|plain    ipvsadm for the daemons (default fast; see lib/ipvsadm-client.c)
+//            --profile DIR           lvsd of scenario 1 runs under node --cpu-prof into DIR
+//            --kernel                scenario 6 also in the test VM (netlink, real ipvsadm)
+//            --keep                  keep the work dir (configs, traces, stand-in logs)
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { Session } from './lib/session.js';
+import { ldirectordUnavailable } from './lib/daemons.js';
+import { evaluateTargets, markdown, ratios } from './lib/report.js';
+import { ROOT, loadAverage, log, spreadAll } from './lib/util.js';
+import { steadyRun } from './scenarios/steady.js';
+import { detectionRun, DETECT_TIMEOUT_S } from './scenarios/detection.js';
+import { massFailRun } from './scenarios/massfail.js';
+import { tarpitRun } from './scenarios/tarpit.js';
+import { reloadRuns } from './scenarios/reload.js';
+import { applyCost } from './scenarios/apply.js';
+
+const { values: o } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    only: { type: 'string' },
+    repeats: { type: 'string' },
+    'ld-repeats': { type: 'string' },
+    'no-ldirectord': { type: 'boolean' },
+    standin: { type: 'string' },
+    profile: { type: 'string' },
+    kernel: { type: 'boolean' },
+    keep: { type: 'boolean' },
+  },
+});
+
+const quick = o.quick ?? false;
+const repeats = Number(o.repeats ?? (quick ? 1 : 3));
+const ldRepeats = Number(o['ld-repeats'] ?? (quick ? 1 : 2));
+const only = new Set((o.only ?? '1,2,3,4,5,6').split(',').map(Number));
+
+/** What each scenario runs: [N, check] per daemon. ldirectord runs at N = 100 and 500 only. */
+const PLAN = quick
+  ? {
+      steady: { lvsd: [[50, 'http'], [1000, 'connect']], ldirectord: [[50, 'http']], windowS: 4, warmS: 1 },
+      detection: { lvsd: [[500, 'http']], ldirectord: [], spreadMs: 1500 },
+      massfail: { lvsd: [[1000, 'connect']], plain: [], ldirectord: [] },
+      tarpit: { lvsd: [500], ldirectord: [], spreadMs: 1500 },
+      reload: { n: 1000, settleMs: 1500 },
+      apply: { sizes: [1, 100, 1000], repeats: 2, plain: true },
+    }
+  : {
+      steady: {
+        lvsd: [[100, 'connect'], [500, 'connect'], [1000, 'connect'], [5000, 'connect'], [10000, 'connect'], [100, 'http'], [500, 'http'], [1000, 'http'], [5000, 'http'], [10000, 'http']],
+        ldirectord: [[100, 'connect'], [500, 'connect'], [100, 'http'], [500, 'http']],
+        windowS: 20,
+        warmS: 5,
+      },
+      detection: { lvsd: [[500, 'connect'], [500, 'http'], [5000, 'connect'], [5000, 'http']], ldirectord: [[100, 'http'], [500, 'http']], spreadMs: 3000 },
+      massfail: { lvsd: [[100, 'connect'], [500, 'connect'], [5000, 'connect'], [10000, 'connect']], plain: [[5000, 'connect']], ldirectord: [[100, 'connect'], [500, 'connect']] },
+      tarpit: { lvsd: [500, 5000], ldirectord: [100, 500], spreadMs: 3000 },
+      reload: { n: 10000, settleMs: 3000 },
+      apply: { sizes: [1, 10, 100, 1000, 10000], repeats: 5, plain: true },
+    };
+
+/** failures injected per detection/tarpit run: 5 % of N, at least 10, at most 100. */
+const kFor = (n) => Math.min(100, Math.max(10, Math.round(n / 20)));
+
+async function repeat(times, fn) {
+  const runs = [];
+  for (let r = 0; r < times; r++) {
+    try {
+      runs.push(await fn(r));
+    } catch (e) {
+      log(`  run failed: ${e.message}`);
+      runs.push({ error: e.message });
+    }
+  }
+  return runs;
+}
+
+function entry(fields, runs) {
+  const ok = runs.filter((r) => !r.error);
+  return { ...fields, repeats: ok.length, errors: runs.filter((r) => r.error).map((r) => r.error), figures: spreadAll(ok), runs: ok };
+}
+
+async function main() {
+  const started = Date.now();
+  const session = new Session({ standin: o.standin, keep: o.keep });
+  active = session;
+  const meta = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    node: process.version,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    loadStart: loadAverage(),
+    quick,
+    repeats,
+    ldRepeats,
+    notes: session.notes,
+  };
+  const sc = {};
+  let ld = !o['no-ldirectord'];
+  try {
+    await session.open();
+    meta.ipvsadm = session.ipvsadm.name;
+    if (ld) {
+      const why = await ldirectordUnavailable();
+      if (why) {
+        session.note(`ldirectord comparison skipped: ${why}`);
+        ld = false;
+      }
+    } else session.note('ldirectord comparison skipped (--no-ldirectord)');
+    const withLd = (list) => (ld ? list : []);
+    const needSide = (what) => {
+      if (session.fast) return true;
+      session.note(`${what} skipped: it needs the fast stand-in's side log`);
+      return false;
+    };
+
+    if (only.has(1)) {
+      log('scenario 1: steady state');
+      const p = PLAN.steady;
+      sc.steady = [];
+      for (const [kind, list, times] of [['lvsd', p.lvsd, repeats], ['ldirectord', withLd(p.ldirectord), ldRepeats]]) {
+        for (const [n, check] of list) {
+          const runs = await repeat(times, (rep) => steadyRun(session, kind, n, check, { windowS: p.windowS, warmS: p.warmS, rep, cpuProf: kind === 'lvsd' ? o.profile : undefined }));
+          sc.steady.push(entry({ daemon: kind, n, check, windowS: p.windowS }, runs));
+        }
+      }
+    }
+    if (only.has(2) && needSide('scenario 2')) {
+      log('scenario 2: detection latency');
+      const p = PLAN.detection;
+      sc.detection = [];
+      for (const [kind, list, times] of [['lvsd', p.lvsd, repeats], ['ldirectord', withLd(p.ldirectord), ldRepeats]]) {
+        for (const [n, check] of list) {
+          const runs = await repeat(times, (rep) => detectionRun(session, kind, n, check, { k: kFor(n), spreadMs: p.spreadMs, rep }));
+          sc.detection.push(entry({ daemon: kind, n, check, k: kFor(n), timeoutS: DETECT_TIMEOUT_S }, runs));
+        }
+      }
+    }
+    if (only.has(3) && needSide('scenario 3')) {
+      log('scenario 3: mass failure');
+      const p = PLAN.massfail;
+      sc.massfail = [];
+      const variants = [
+        ['lvsd', p.lvsd, repeats, undefined],
+        ['lvsd', p.plain, repeats, session.plain],
+        ['ldirectord', withLd(p.ldirectord), ldRepeats, undefined],
+      ];
+      for (const [kind, list, times, ipvsadm] of variants) {
+        for (const [n, check] of list) {
+          const runs = await repeat(times, (rep) => massFailRun(session, kind, n, check, { rep, ipvsadm }));
+          sc.massfail.push(entry({ daemon: kind, n, check, driver: ipvsadm ? 'plain' : 'fast', driverName: (ipvsadm ?? session.ipvsadm).name }, runs));
+        }
+      }
+    }
+    if (only.has(4) && needSide('scenario 4')) {
+      log('scenario 4: tarpit isolation');
+      const p = PLAN.tarpit;
+      sc.tarpit = [];
+      for (const [kind, list, times] of [['lvsd', p.lvsd, repeats], ['ldirectord', withLd(p.ldirectord), ldRepeats]]) {
+        for (const n of list) {
+          const runs = await repeat(times, (rep) => tarpitRun(session, kind, n, { k: kFor(n), spreadMs: p.spreadMs, rep }));
+          sc.tarpit.push(entry({ daemon: kind, n, check: 'http', k: kFor(n) }, runs));
+        }
+      }
+    }
+    if (only.has(5) && needSide('scenario 5')) {
+      log('scenario 5: reload');
+      const p = PLAN.reload;
+      let runs;
+      try {
+        runs = await reloadRuns(session, p.n, { repeats, settleMs: p.settleMs });
+      } catch (e) {
+        log(`  reload failed: ${e.message}`);
+        runs = [{ error: e.message }];
+      }
+      sc.reload = [entry({ daemon: 'lvsd', n: p.n }, runs)];
+    }
+    if (only.has(6)) {
+      log('scenario 6: IPVS apply cost');
+      sc.apply = await applyScenario(session, PLAN.apply);
+    }
+  } finally {
+    await session.close();
+  }
+  meta.loadEnd = loadAverage();
+  meta.durationS = Math.round((Date.now() - started) / 1000);
+  const res = { meta, scenarios: sc };
+  res.ratios = ratios(sc);
+  sc.ratios = res.ratios;
+  res.targets = evaluateTargets(sc);
+  delete sc.ratios;
+  const dir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  writeAtomic(path.join(dir, 'latest.json'), `${JSON.stringify(res, null, 1)}\n`);
+  writeAtomic(path.join(dir, 'latest.md'), markdown(res));
+  log(`done in ${meta.durationS} s: bench/results/latest.md`);
+  process.stdout.write(markdown(res));
+}
+
+async function applyScenario(session, p) {
+  const { createDriver } = await import('../dist/ipvs/index.js');
+  const state = (name) => {
+    const f = session.file(`apply-${name}.json`);
+    return { LVSD_IPVS_STATE: f };
+  };
+  const drivers = [{ name: 'memory (in process)', driver: createDriver('memory') }];
+  if (session.fast) drivers.push({ name: 'ipvsadm driver + stand-in, bench server mode', driver: createDriver('ipvsadm', { path: session.fast.program, env: { ...process.env, ...session.fast.env, ...state('fast') } }) });
+  if (p.plain) drivers.push({ name: 'ipvsadm driver + stand-in (Node per call)', driver: createDriver('ipvsadm', { path: session.plain.program, env: { ...process.env, ...state('plain') } }) });
+  const out = await applyCost(drivers, { sizes: p.sizes, repeats: p.repeats });
+  const floor = realIpvsadmFloor();
+  if (floor) session.note(`exec of the real /usr/sbin/ipvsadm (no IPVS in this kernel: it fails at once) takes ${floor.toFixed(1)} ms per process here: the floor of any ipvsadm call`);
+  if (o.kernel) Object.assign(out, await kernelApply(session, p));
+  else session.note('netlink and the real ipvsadm need a kernel with IPVS (not this one): run with --kernel to measure them in the test VM (software-emulated, so compare the drivers with each other there)');
+  return out;
+}
+
+/** Median wall time of spawning the real ipvsadm binary (it exits at once without ip_vs). */
+function realIpvsadmFloor() {
+  if (!fs.existsSync('/usr/sbin/ipvsadm')) return undefined;
+  const times = [];
+  for (let i = 0; i < 20; i++) {
+    const t = performance.now();
+    try {
+      execFileSync('/usr/sbin/ipvsadm', ['-L', '-n'], { stdio: 'ignore' });
+    } catch {
+      // exit 2 without IPVS: what we time is the process
+    }
+    times.push(performance.now() - t);
+  }
+  return times.sort((a, b) => a - b)[10];
+}
+
+async function kernelApply(session, p) {
+  const vm = await import('../test/kernel/vm.js');
+  const why = vm.unavailableReason();
+  if (why) {
+    session.note(`--kernel: the VM cannot run here (${why})`);
+    return {};
+  }
+  log('  booting the kernel VM for netlink and the real ipvsadm');
+  const sizes = p.sizes.filter((k) => k <= 1000);
+  const r = await vm.runInVm({ argv: ['node', 'bench/kernel-apply.js', JSON.stringify(sizes), String(Math.min(3, p.repeats))], cwd: ROOT, timeoutMs: 900_000, log: (s) => log(`  vm: ${s}`) });
+  const line = r.stdout.toString().split('\n').find((l) => l.startsWith('KERNEL-APPLY '));
+  if (!line) {
+    session.note(`--kernel: no result from the VM (exit ${r.code}): ${r.stderr.toString().slice(-300)}`);
+    return {};
+  }
+  session.note('"(kernel VM)" rows: QEMU without KVM acceleration, every figure is inflated; compare those drivers with each other');
+  return JSON.parse(line.slice('KERNEL-APPLY '.length));
+}
+
+function gitCommit() {
+  try {
+    const c = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT, encoding: 'utf8' }).trim();
+    return dirty ? `${c} (src modified)` : c;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function writeAtomic(file, text) {
+  fs.writeFileSync(`${file}.tmp`, text);
+  fs.renameSync(`${file}.tmp`, file);
+}
+
+// Interrupted: stop the daemons, the farm and the stand-in server before leaving.
+let active;
+let stopping = false;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log(`${sig}: stopping the daemons, the farm and the stand-in server`);
+    void (active?.close() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
+main().catch((e) => {
+  log(`bench failed: ${e.stack ?? e}`);
+  process.exitCode = 1;
+});
