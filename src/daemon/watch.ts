@@ -1,6 +1,9 @@
 // Config file watching (autoreload and callback, spec §2.7): chokidar follows editors that save
 // by rename, symlinked configs and delete-then-recreate; bursts are debounced; a reload happens
 // only when the content really changed (ldirectord compared MD5s; `touch` does not reload).
+// A file rewritten in place is truncated first; an empty file is a valid config with no virtual
+// services (reloading it would purge them all, and turn autoreload off), so it is taken for a
+// file being written. A save that stalls mid-file can still be read half-way: save atomically.
 import { createHash } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -21,7 +24,9 @@ export interface WatchOptions {
 
 async function digest(file: string): Promise<string | undefined> {
   try {
-    return createHash('md5').update(await readFile(file)).digest('hex');
+    const content = await readFile(file);
+    if (content.length === 0) return undefined; // truncated for a rewrite: wait for the content
+    return createHash('md5').update(content).digest('hex');
   } catch {
     return undefined; // deleted or unreadable right now: wait for the next event
   }

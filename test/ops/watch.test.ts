@@ -3,8 +3,8 @@
 import t from 'tap';
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LvsdProcess, STAND_IN, TempDir, waitFor, weightOf } from '../helpers/lvsd.js';
-import { cf, daemon, servers } from './helpers.js';
+import { LvsdProcess, STAND_IN, TempDir, weightOf } from '../helpers/lvsd.js';
+import { cf, daemon, servers, sleep, waitFor } from './helpers.js';
 
 const VIP = '127.0.1.160:80';
 const count = (text: string, s: string) => text.split(s).length - 1;
@@ -44,4 +44,17 @@ t.test('a burst of writes is one reload', async (t) => {
   writeFileSync(cfgPath, cf(['autoreload=yes'], [{ vip: VIP, reals: [[a!, 3]] }]));
   await waitFor('the marker applied', async () => (await weightOf(state, VIP, a!.addr)) === 3);
   t.equal(count(lvsd.out, ' - reread new configuration'), 2, 'the burst and the marker: two reloads');
+});
+
+t.test('a file truncated for a rewrite is not a config with no virtual services', async (t) => {
+  const [a] = await servers(t, ['127.0.1.64']);
+  const text = (w: number) => cf(['autoreload=yes'], [{ vip: VIP, reals: [[a!, w]] }]);
+  const { lvsd, state, cfgPath } = daemon(t, text(1));
+  await waitFor('a in', async () => (await weightOf(state, VIP, a!.addr)) === 1);
+  writeFileSync(cfgPath, ''); // `cat > file`, `cp`: the truncation comes first...
+  await sleep(2500); // ...and a writer on a loaded machine may stall after it (longer than the debounce and a poll)
+  writeFileSync(cfgPath, text(4));
+  await waitFor('the written file applied', async () => (await weightOf(state, VIP, a!.addr)) === 4);
+  t.notMatch(lvsd.out, 'Purged virtual server', 'the virtual service was never purged');
+  t.equal(count(lvsd.out, ' - reread new configuration'), 1, 'one reload: the complete file');
 });
