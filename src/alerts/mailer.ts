@@ -3,8 +3,8 @@
 // Which changes mail, emailalertstatus, emailalertfreq repeats and the subject/body follow
 // ldirectord. What differs, on purpose:
 //   * several emailalert addresses are separate recipients (ldirectord: one bogus RCPT);
-//   * events within `coalesceMs` of the first are one mail per recipient set, so a failed
-//     switch sends one mail, not 200;
+//   * events that follow each other within `coalesceMs` (for at most `maxCoalesceMs`) are
+//     one mail per recipient set, so a failed switch sends one mail, not 200;
 //   * sending never blocks checks: a bounded outbox per transport, retried with back-off;
 //   * `Readd Quiescent` mails say what the log says (ldirectord's mail said `Quiescent`);
 //   * a reload whose config does not parse is mailed (ldirectord mailed no reloads);
@@ -27,8 +27,13 @@ export interface MailerOptions {
   describe?(v: VirtualService): VirtualState | undefined;
   /** default os.hostname(). */
   hostname?: string;
-  /** window after the first event in which events join one mail (default 1500 ms). */
+  /**
+   * Events join one mail while each comes within this long of the previous one (default 1500 ms):
+   * failures found over a few check rounds or IPVS batches still make one mail.
+   */
   coalesceMs?: number;
+  /** ...but a mail waits at most this long after its first event (default 10 s). */
+  maxCoalesceMs?: number;
   /** mails waiting per transport before the oldest is dropped (default 50). */
   queueLimit?: number;
   /** first retry delay, doubled up to retryMaxMs (defaults 2 s, 5 min). */
@@ -222,6 +227,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
   // -- coalescing window ---------------------------------------------------------------------
   const groups = new Map<string, Group>();
   let window: NodeJS.Timeout | undefined;
+  let windowOpened = 0;
   const flush = () => {
     if (window) clearTimeout(window);
     window = undefined;
@@ -243,10 +249,13 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { transport, from, to, items: [] }));
     g.items.push(item);
-    if (!window) {
-      window = setTimeout(flush, opts.coalesceMs ?? 1500);
-      window.unref();
-    }
+    // a sliding window: each event waits for a quiet spell, up to the cap from the first one
+    const now = performance.now();
+    if (!window) windowOpened = now;
+    clearTimeout(window);
+    const wait = Math.min(opts.coalesceMs ?? 1500, windowOpened + (opts.maxCoalesceMs ?? 10_000) - now);
+    window = setTimeout(flush, Math.max(0, wait));
+    window.unref();
   };
 
   // -- repeats (emailalertfreq) ----------------------------------------------------------------
