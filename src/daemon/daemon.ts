@@ -52,6 +52,7 @@ export class Daemon {
   private firstRound = new Set<string>();
   private firstRoundDone?: () => void;
   private stopping = false;
+  private reloads: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
@@ -101,8 +102,16 @@ export class Daemon {
   /**
    * Apply a new config; on a parse error the running one stays in force. `trigger`: a signal
    * (HUP, `reload`) or autoreload of a changed file, which ldirectord does not log as a signal.
+   * Reloads run one at a time, in order: two overlapping ones (an editor's save and a HUP) could
+   * otherwise finish out of order and leave the older file in force.
    */
-  async reload(trigger: 'signal' | 'file' = 'signal'): Promise<boolean> {
+  reload(trigger: 'signal' | 'file' = 'signal'): Promise<boolean> {
+    const run = this.reloads.then(() => this.reloadNow(trigger));
+    this.reloads = run.catch(() => false);
+    return run;
+  }
+
+  private async reloadNow(trigger: 'signal' | 'file'): Promise<boolean> {
     if (this.stopping) return false;
     if (trigger === 'signal') this.bus.emit('log', { level: 'info', message: 'Reloading Linux Director Daemon config on signal' });
     let next: Config;
