@@ -3,9 +3,9 @@
 // and the mail for a reload whose config does not parse.
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
-import { waitFor, weightOf, weightsOf } from '../helpers/lvsd.js';
+import { weightOf, weightsOf } from '../helpers/lvsd.js';
 import { freePort, startSmtp, type Received } from '../alerts/smtp.js';
-import { cf, daemon, servers, sleep } from './helpers.js';
+import { cf, daemon, servers, sleep, waitFor } from './helpers.js';
 
 const VIP = '127.0.1.120:80';
 const VIP2 = '127.0.1.121:80';
@@ -24,6 +24,16 @@ function decoded(h: string): string {
       : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_h, x: string) => String.fromCharCode(parseInt(x, 16))), 'latin1').toString('utf8'),
   );
 }
+
+/** `[svc] 3 real servers down: id, id, id` as its head and its ids, sorted (event order varies). */
+function summary(subject: string): { head: string; ids: string[] } {
+  const i = subject.indexOf(': ');
+  return { head: subject.slice(0, i), ids: subject.slice(i + 2).split(', ').sort() };
+}
+
+/** The reals named by `Log-Message: [web] <what>: <real> (<vip>)` lines. */
+const logged = (m: Received, what: string) =>
+  m.body.split('\n').filter((l) => l.startsWith(`Log-Message: [web] ${what}: `)).map((l) => l.slice(`Log-Message: [web] ${what}: `.length));
 
 const status = (m: Received) => /^Daemon-Status: (\w+)$/m.exec(m.body)?.[1];
 
@@ -46,39 +56,41 @@ t.test('coalesced down mail, repeats, recipients, status filter', async (t) => {
   await Promise.all([b!.stop(), c!.stop(), d!.stop()]);
   await sleep(1500); // every check is due when the daemon runs again
   lvsd.child.kill('SIGCONT');
-  await waitFor('the down mail', () => s.mails.some((m) => m.body.includes('Deleted real server')));
-  const down = s.mails.filter((m) => m.body.includes('Deleted real server'));
-  t.equal(down.length, 1, 'one mail for the three failures');
-  const m = down[0]!;
+  const ids = [b!, c!, d!].map((r) => `${r.addr} (${VIP})`);
+  const downMails = () => s.mails.filter((m) => logged(m, 'Deleted real server').length > 0);
+  await waitFor('down mails naming all three', () => downMails().flatMap((m) => logged(m, 'Deleted real server')).length === 3);
+  const down = downMails();
+  // One mail, unless the machine is so loaded that two IPVS batches came 1.5 s apart.
+  t.ok(down.length < 3, `coalesced: ${down.length} mail(s) for 3 failures`);
+  t.same(down.flatMap((m) => logged(m, 'Deleted real server')).sort(), [...ids].sort(), "ldirectord's Log-Message for each");
+  const m = down.find((x) => logged(x, 'Deleted real server').length > 1)!;
+  t.same(summary(m.subject), { head: `[web] ${logged(m, 'Deleted real server').length} real servers down`, ids: logged(m, 'Deleted real server').sort() }, 'subject: a count and the reals');
   t.same(m.rcptTo.sort(), ['dev@example.test', 'ops@example.test'], 'a comma list is one RCPT per address');
   t.equal(m.mailFrom, 'lvs@example.test', 'envelope sender from emailalertfrom');
   t.match(m.headers.get('from')?.[0], 'LVS <lvs@example.test>');
-  const ids = [b!, c!, d!].map((r) => `${r.addr} (${VIP})`);
-  t.equal(m.subject, `[web] 3 real servers down: ${ids.join(', ')}`);
-  const lines = m.body.split('\n');
-  t.equal(lines[0], `lvsd host: ${lines[0]!.slice('lvsd host: '.length)}`);
-  t.same(lines.filter((l) => l.startsWith('Log-Message: ')).sort(), ids.map((id) => `Log-Message: [web] Deleted real server: ${id}`).sort(), "ldirectord's Log-Message for each");
+  t.match(m.body, /^lvsd host: \S+\n/);
   t.equal(status(m), 'running');
   t.match(m.body, '\nService name: web\nComment: public site\n');
-  t.match(m.body, `Virtual service tcp:${VIP} now:\n`, 'the current state of the virtual service follows');
-  t.match(m.body, `  real ${a!.addr}: up, in IPVS with weight 1\n`);
-  for (const r of [b!, c!, d!]) t.match(m.body, new RegExp(`  real ${r.addr.replace(/\./g, '\\.')}: down, not in IPVS \\(.+\\)\n`));
+  // the last of them was sent after all three went down: its state block shows that
+  const last = down[down.length - 1]!;
+  t.match(last.body, `Virtual service tcp:${VIP} now:\n`, 'the current state of the virtual service follows');
+  t.match(last.body, `  real ${a!.addr}: up, in IPVS with weight 1\n`);
+  for (const r of [b!, c!, d!]) t.match(last.body, new RegExp(`  real ${r.addr.replace(/\./g, '\\.')}: down, not in IPVS \\(.+\\)\n`));
 
-  // emailalertfreq=2: "Inaccessible real server" repeats while they stay down, coalesced too.
+  // emailalertfreq=2: "Inaccessible real server" repeats while they stay down.
+  const repeated = (from: number) => s.mails.slice(from).flatMap((x) => logged(x, 'Inaccessible real server'));
   const after = s.mails.length;
-  await waitFor('a repeat', () => s.mails.length > after);
-  const rep = s.mails[after]!;
-  t.equal(rep.subject, `[web] 3 real servers inaccessible: ${ids.join(', ')}`);
-  t.same(rep.rcptTo.sort(), ['dev@example.test', 'ops@example.test']);
+  await waitFor('a repeat for each', () => ids.every((id) => repeated(after).includes(id)));
+  t.ok(s.mails.slice(after).some((x) => /^\[web\] \d real servers inaccessible: /.test(x.subject)), 'repeats are coalesced too');
+  t.ok(s.mails.slice(after).every((x) => x.rcptTo.length === 2));
 
   // One comes back: its own mail, and it drops out of the repeats.
   await b!.start();
   await waitFor('b back', async () => (await weightOf(state, VIP, b!.addr)) === 1);
-  await waitFor('the up mail', () => s.mails.some((x) => x.body.includes(`Added real server: ${b!.addr} (${VIP})`)));
+  await waitFor('the up mail', () => s.mails.some((x) => x.body.includes(`Log-Message: [web] Added real server: ${b!.addr} (${VIP})`)));
   const upAt = s.mails.findIndex((x) => x.body.includes(`Added real server: ${b!.addr} (${VIP})`));
-  await waitFor('a repeat after it', () => s.mails.slice(upAt).some((x) => x.subject.includes('inaccessible') && !x.subject.includes(b!.addr)));
-  const later = s.mails.slice(upAt).find((x) => x.subject.includes('inaccessible') && !x.subject.includes(b!.addr))!;
-  t.equal(later.subject, `[web] 2 real servers inaccessible: ${ids.slice(1).join(', ')}`);
+  await waitFor('repeats after it', () => ids.slice(1).every((id) => repeated(upAt + 1).includes(id)));
+  t.notOk(repeated(upAt + 1).includes(ids[0]!), 'no repeat for the real that is back');
 
   t.equal(await lvsd.stop(), 0);
   // The mailer drains before the daemon exits, so every mail is here now.
@@ -123,7 +135,7 @@ t.test('a mail server that is down: the alert waits and is delivered once it is 
   t.equal(await weightOf(state, VIP, b!.addr), undefined, 'the table did not wait for the mail');
   const s = await startSmtp({ port });
   t.teardown(() => s.close());
-  await waitFor('delivered on a retry', () => s.mails.length > 0, 30000);
+  await waitFor('delivered on a retry', () => s.mails.length > 0);
   t.match(s.mails[0]!.subject, `Deleted real server: ${b!.addr} (${VIP})`);
   await waitFor('logged', () => /E-mail alert delivered after \d+ attempts: Deleted real server/.test(lvsd.out));
 });

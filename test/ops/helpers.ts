@@ -2,7 +2,7 @@
 // file and stand-in kernel, and a datagram receiver for NOTIFY_SOCKET and syslog.
 import type { Test } from 'tap';
 import { bindReceiver, unixDgramAvailable } from '../../src/log/unix-dgram.js';
-import { LvsdProcess, RealServer, STAND_IN, TempDir } from '../helpers/lvsd.js';
+import { LvsdProcess, RealServer, STAND_IN, TempDir, waitFor as waitForWithin } from '../helpers/lvsd.js';
 
 export const noDgram = unixDgramAvailable() ? false : 'the unix-dgram native module did not build (npm rebuild unix-dgram)';
 
@@ -12,9 +12,13 @@ export interface Virtual {
   lines?: string[];
 }
 
-/** An ldirectord.cf with fast checks: global lines, then one http virtual per entry. */
+/**
+ * An ldirectord.cf with checks every second: global lines, then one http virtual per entry.
+ * Timeouts are generous so that a loaded machine cannot fail a check of a live server (a stopped
+ * one is refused at once); tests wait for outcomes, never for a time.
+ */
 export function cf(global: string[], virtuals: Virtual[]): string {
-  const out = ['checkinterval=1', 'checktimeout=1', 'negotiatetimeout=1', ...global, ''];
+  const out = ['checkinterval=1', 'checktimeout=5', 'negotiatetimeout=5', ...global, ''];
   for (const v of virtuals) {
     out.push(`virtual=${v.vip}`);
     for (const [r, w] of v.reals) out.push(`    real=${r.addr} masq${w === undefined ? '' : ` ${w}`}`);
@@ -75,3 +79,11 @@ export function fields(text: string): Map<string, string> {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Poll until `cond` holds. The bound (60 s) only stops a hang: these suites run the real daemon
+ * beside other suites on two cores, where a start-up can take many seconds.
+ */
+export function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  return waitForWithin(what, cond, ms);
+}

@@ -2,8 +2,8 @@
 // writes append their argv, one bracketed word each, to a file.
 import t from 'tap';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { TempDir, waitFor, weightOf } from '../helpers/lvsd.js';
-import { cf, daemon, servers, sleep } from './helpers.js';
+import { TempDir, weightOf } from '../helpers/lvsd.js';
+import { cf, daemon, servers, sleep, waitFor } from './helpers.js';
 
 const VIP = '127.0.1.150:80';
 

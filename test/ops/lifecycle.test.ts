@@ -3,9 +3,9 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { LvsdProcess, STAND_IN, TempDir, runCli, saved, waitFor, weightOf } from '../helpers/lvsd.js';
+import { LvsdProcess, STAND_IN, TempDir, runCli, saved, weightOf } from '../helpers/lvsd.js';
 import { readPid } from '../../src/daemon/pidfile.js';
-import { cf, daemon, servers } from './helpers.js';
+import { cf, daemon, servers, waitFor } from './helpers.js';
 
 const VIP = '127.0.1.140:80';
 const VIP2 = '127.0.1.141:80';

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { existsSync, readFileSync, readdirSync, readlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { TempDir, waitFor, weightOf } from '../helpers/lvsd.js';
-import { cf, daemon, datagrams, noDgram, servers } from './helpers.js';
+import { TempDir, weightOf } from '../helpers/lvsd.js';
+import { cf, daemon, datagrams, noDgram, servers, waitFor } from './helpers.js';
 
 const VIP = '127.0.1.130:80';
 const MONTHS = 'Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec';

@@ -2,8 +2,8 @@
 // it as NOTIFY_SOCKET, the way systemd runs a Type=notify service.
 import t from 'tap';
 import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
-import { TempDir, saved, waitFor, weightOf } from '../helpers/lvsd.js';
-import { cf, daemon, datagrams, fields, noDgram, servers, sleep } from './helpers.js';
+import { TempDir, saved, weightOf } from '../helpers/lvsd.js';
+import { cf, daemon, datagrams, fields, noDgram, servers, sleep, waitFor } from './helpers.js';
 
 const VIP = '127.0.1.100:80';
 const VIP2 = '127.0.1.101:80';
