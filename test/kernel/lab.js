@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../..');
+/** The compiled lvsd (bin/ and dist/): run.js's private build, else the project's own. */
+export const TREE = process.env.LVSD_KERNEL_TREE || ROOT;
+/** Import a compiled module, e.g. dist('ipvs/netlink.js'). */
+export const dist = (m) => import(path.join(TREE, 'dist', m));
 export const IPVSADM = '/usr/sbin/ipvsadm';
 export const VIP = '10.0.0.100';
 export const realIp = (n) => `10.0.2.${10 + n}`;
@@ -143,13 +147,27 @@ export class Lvsd {
   }
 
   start() {
-    this.proc = spawn(process.execPath, [path.join(ROOT, 'bin/lvsd.js'), '-f', '--ipvs', this.driver, ...this.extraArgs,
+    // -d (debug detail) when the log is wanted: LVSD_KERNEL_LOG=1
+    const mode = process.env.LVSD_KERNEL_LOG ? '-d' : '-f';
+    this.proc = spawn(process.execPath, [path.join(TREE, 'bin/lvsd.js'), mode, '--ipvs', this.driver, ...this.extraArgs,
       '--pid-file', this.pidFile, this.cfg, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const collect = (d) => { this.out += d; };
     this.proc.stdout.on('data', collect);
     this.proc.stderr.on('data', collect);
     this.exited = new Promise((r) => this.proc.once('exit', (code, signal) => r({ code, signal })));
     return this;
+  }
+
+  get alive() {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  /** waitFor that gives up at once, with lvsd's last words, when lvsd has exited. */
+  until(what, cond, ms) {
+    return waitFor(what, () => {
+      if (!this.alive) throw new Error(`lvsd exited while waiting for ${what}:\n${this.out.slice(-3000)}`);
+      return cond();
+    }, ms);
   }
 
   reload() {

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Client, Lvsd, RealServer, ROOT, VIP, ipvsadm, netDown, netUp, realIp, saved, waitFor, weightOf } from './lab.js';
+import { Client, Lvsd, RealServer, TREE, VIP, ipvsadm, netDown, netUp, realIp, saved, weightOf } from './lab.js';
 
 const DRIVERS = (process.env.LVSD_KERNEL_DRIVERS ?? 'ipvsadm,netlink').split(',').filter(Boolean);
 const PORTS = [80, 81, 82];
@@ -50,7 +50,7 @@ const fmt = (c) => `${c.total} requests, ${c.failed} failed, ${Object.entries(c.
 
 /** Does this lvsd take `--ipvs KIND`? (netlink is wired into the CLI by another engineer.) */
 function cliTakes(kind) {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/lvsd.js'), '--ipvs', kind, '--pid-file', '/nonexistent/lvsd.pid', '/dev/null', 'status'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(TREE, 'bin/lvsd.js'), '--ipvs', kind, '--pid-file', '/nonexistent/lvsd.pid', '/dev/null', 'status'], { encoding: 'utf8' });
   return !/--ipvs must be/.test(r.stderr);
 }
 
@@ -86,7 +86,7 @@ for (const driver of DRIVERS) {
       lvsd.writeConfig(config());
       const t0 = Date.now();
       lvsd.start();
-      await waitFor('the configured table', same(expected()), 180_000);
+      await lvsd.until('the configured table', same(expected()), 180_000);
       t.diagnostic(`table complete ${Date.now() - t0} ms after start`);
       client = new Client([`http://${VIP}:80/`, `http://${VIP}:81/`]);
       await client.more(40);
@@ -100,7 +100,7 @@ for (const driver of DRIVERS) {
       const i0 = client.results.length;
       const tKill = Date.now();
       await reals[1].stop();
-      await waitFor('rs2 out of both services', () => weightOf(80, 2) === undefined && weightOf(81, 2) === undefined);
+      await lvsd.until('rs2 out of both services', () => weightOf(80, 2) === undefined && weightOf(81, 2) === undefined);
       const tOut = Date.now();
       const iOut = client.results.length;
       await client.more(30);
@@ -116,7 +116,7 @@ for (const driver of DRIVERS) {
     test('all reals dead: the fallback answers; one back: it takes over again', async (t) => {
       await reals[0].stop();
       await reals[2].stop();
-      await waitFor('the fallback alone', same(expected({ up: [] })));
+      await lvsd.until('the fallback alone', same(expected({ up: [] })));
       const tFb = Date.now();
       await client.more(10);
       const onFb = client.results.filter((r) => r.t > tFb);
@@ -126,7 +126,7 @@ for (const driver of DRIVERS) {
       assert.deepEqual(Object.keys(c.by), ['OK rs4']);
 
       await reals[0].start();
-      await waitFor('rs1 back, fallback gone', same(expected({ up: [1] })));
+      await lvsd.until('rs1 back, fallback gone', same(expected({ up: [1] })));
       const tBack = Date.now();
       await client.more(10);
       const back = client.results.filter((r) => r.t > tBack);
@@ -137,7 +137,7 @@ for (const driver of DRIVERS) {
 
       await reals[1].start();
       await reals[2].start();
-      await waitFor('all three back', same(expected()));
+      await lvsd.until('all three back', same(expected()));
     });
 
     test('reload with a changed config drops no request', async (t) => {
@@ -145,7 +145,7 @@ for (const driver of DRIVERS) {
       const next = { weights: [3, 1, 2], scheduler: 'wrr', tunnel: true };
       lvsd.writeConfig(config(next));
       lvsd.reload();
-      await waitFor('the reloaded table', same(expected(next)));
+      await lvsd.until('the reloaded table', same(expected(next)));
       await client.more(30);
       const c = client.count(i0);
       t.diagnostic(`during and after the reload: ${fmt(c)}`);
@@ -176,7 +176,7 @@ for (const driver of DRIVERS) {
       ipvsadm('-d', '-t', `${VIP}:80`, '-r', `${realIp(2)}:80`);
       ipvsadm('-e', '-t', `${VIP}:81`, '-r', `${realIp(1)}:81`, '-g', '-w', '9');
       const t0 = Date.now();
-      await waitFor('the hand change undone', same(expected(cfg)), 120_000);
+      await lvsd.until('the hand change undone', same(expected(cfg)), 120_000);
       t.diagnostic(`corrected ${Date.now() - t0} ms after the hand change`);
     });
 
@@ -184,9 +184,9 @@ for (const driver of DRIVERS) {
       const cfg = { quiescent: 'yes' };
       lvsd.writeConfig(config(cfg));
       lvsd.reload();
-      await waitFor('the quiescent config', same(expected()));
+      await lvsd.until('the quiescent config', same(expected()));
       await reals[2].stop();
-      await waitFor('rs3 at weight 0', same(expected({ up: [1, 2], quiescent: true })));
+      await lvsd.until('rs3 at weight 0', same(expected({ up: [1, 2], quiescent: true })));
       const tQ = Date.now();
       t.diagnostic(`rs3 seen at weight 0 at ${new Date(tQ).toISOString().slice(11, 23)}`);
       await client.more(30);
@@ -195,14 +195,14 @@ for (const driver of DRIVERS) {
       assert.equal(c.failed, 0);
       assert.equal(c.by['OK rs3'], undefined);
       await reals[2].start();
-      await waitFor('rs3 back at its weight', same(expected()));
+      await lvsd.until('rs3 back at its weight', same(expected()));
     });
 
     test('cleanstop=yes removes the managed services on stop', async () => {
       // a weight changes too, so the table shows when the reload is in force
       lvsd.writeConfig(config({ cleanstop: 'yes', weights: [2, 1, 1] }));
       lvsd.reload();
-      await waitFor('the cleanstop=yes config in force', same(expected({ weights: [2, 1, 1] })));
+      await lvsd.until('the cleanstop=yes config in force', same(expected({ weights: [2, 1, 1] })));
       await client.stop();
       client = undefined;
       const r = await lvsd.stop();

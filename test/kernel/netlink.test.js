@@ -3,14 +3,16 @@
 // /usr/sbin/ipvsadm); the kernel must end up identical (`ipvsadm -S -n` and `-L -n --thresholds`
 // byte for byte), both drivers must read it back identically, and failures must carry the same
 // texts. The in-memory driver, which claims to behave like the kernel, is held to the same result.
-// Plain JS on node:test over dist/ (built by `npm run build`): tap and a TS loader cost a minute
+// Plain JS on node:test over the compiled project (run.js builds it): tap and a TS loader cost a minute
 // under software emulation.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { NetlinkDriver, probeNetlink } from '../../dist/ipvs/netlink.js';
-import { IpvsadmDriver } from '../../dist/ipvs/ipvsadm.js';
-import { MemoryDriver } from '../../dist/ipvs/memory.js';
+import { dist } from './lab.js';
+
+const { NetlinkDriver, probeNetlink } = await dist('ipvs/netlink.js');
+const { IpvsadmDriver } = await dist('ipvs/ipvsadm.js');
+const { MemoryDriver } = await dist('ipvs/memory.js');
 
 const IPVSADM = '/usr/sbin/ipvsadm';
 const ipvsadm = (...args) => execFileSync(IPVSADM, args, { encoding: 'utf8' });
