@@ -44,7 +44,7 @@ t.test('coalesced down mail, repeats, recipients, status filter', async (t) => {
     'emailalert="ops@example.test, dev@example.test"',
     'emailalertfrom=LVS <lvs@example.test>',
     'emailalertstatus=running,reloading',
-    'emailalertfreq=2',
+    'emailalertfreq=4',
     `smtp=127.0.0.1:${s.port}`,
     'quiescent=no',
   ];
@@ -64,7 +64,9 @@ t.test('coalesced down mail, repeats, recipients, status filter', async (t) => {
   t.ok(down.length < 3, `coalesced: ${down.length} mail(s) for 3 failures`);
   t.same(down.flatMap((m) => logged(m, 'Deleted real server')).sort(), [...ids].sort(), "ldirectord's Log-Message for each");
   const m = down.find((x) => logged(x, 'Deleted real server').length > 1)!;
-  t.same(summary(m.subject), { head: `[web] ${logged(m, 'Deleted real server').length} real servers down`, ids: logged(m, 'Deleted real server').sort() }, 'subject: a count and the reals');
+  // (a repeat can join it on a loaded machine, where the batches come seconds apart)
+  t.match(summary(m.subject).head, new RegExp(`^\\[web\\] ${logged(m, 'Deleted real server').length} real servers down(, |$)`), 'subject: a count…');
+  for (const id of logged(m, 'Deleted real server')) t.ok(summary(m.subject).ids.includes(id), `…and the reals: ${id}`);
   t.same(m.rcptTo.sort(), ['dev@example.test', 'ops@example.test'], 'a comma list is one RCPT per address');
   t.equal(m.mailFrom, 'lvs@example.test', 'envelope sender from emailalertfrom');
   t.match(m.headers.get('from')?.[0], 'LVS <lvs@example.test>');
@@ -77,7 +79,7 @@ t.test('coalesced down mail, repeats, recipients, status filter', async (t) => {
   t.match(last.body, `  real ${a!.addr}: up, in IPVS with weight 1\n`);
   for (const r of [b!, c!, d!]) t.match(last.body, new RegExp(`  real ${r.addr.replace(/\./g, '\\.')}: down, not in IPVS \\(.+\\)\n`));
 
-  // emailalertfreq=2: "Inaccessible real server" repeats while they stay down.
+  // emailalertfreq=4: "Inaccessible real server" repeats while they stay down.
   const repeated = (from: number) => s.mails.slice(from).flatMap((x) => logged(x, 'Inaccessible real server'));
   const after = s.mails.length;
   await waitFor('a repeat for each', () => ids.every((id) => repeated(after).includes(id)));
