@@ -18,7 +18,7 @@ export interface Virtual {
  * one is refused at once); tests wait for outcomes, never for a time.
  */
 export function cf(global: string[], virtuals: Virtual[]): string {
-  const out = ['checkinterval=1', 'checktimeout=5', 'negotiatetimeout=5', ...global, ''];
+  const out = ['checkinterval=1', 'checktimeout=10', 'negotiatetimeout=10', ...global, ''];
   for (const v of virtuals) {
     out.push(`virtual=${v.vip}`);
     for (const [r, w] of v.reals) out.push(`    real=${r.addr} masq${w === undefined ? '' : ` ${w}`}`);
