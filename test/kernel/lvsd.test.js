@@ -15,6 +15,8 @@ import { Client, Lvsd, RealServer, TREE, VIP, ipvsadm, netDown, netUp, realIp, s
 
 const DRIVERS = (process.env.LVSD_KERNEL_DRIVERS ?? 'ipvsadm,netlink').split(',').filter(Boolean);
 const PORTS = [80, 81, 82];
+/** The checks' receive pattern; LVSD_KERNEL_RECEIVE= (empty) checks the HTTP status only. */
+const RECEIVE = process.env.LVSD_KERNEL_RECEIVE ?? 'OK';
 
 /** masq on :80, DR on :81 (each with the fallback rs4), and optionally a tunnel service on :82. */
 function config({ quiescent = 'no', cleanstop = 'no', weights = [1, 1, 1], scheduler = 'rr', tunnel = false } = {}) {
@@ -22,7 +24,7 @@ function config({ quiescent = 'no', cleanstop = 'no', weights = [1, 1, 1], sched
     `virtual=${VIP}:${port}`,
     ...[1, 2, 3].map((n, i) => `    real=${realIp(n)}:${port} ${fwd} ${weights[i]}`),
     `    fallback=${realIp(4)}:${port} ${fwd}`,
-    '    service=http', '    request="/"', '    receive="OK"', `    scheduler=${scheduler}`, '    protocol=tcp', '',
+    '    service=http', '    request="/"', ...(RECEIVE ? [`    receive="${RECEIVE}"`] : []), `    scheduler=${scheduler}`, '    protocol=tcp', '',
   ];
   return [
     'checkinterval=1', 'checktimeout=5', 'negotiatetimeout=5', `quiescent=${quiescent}`, `cleanstop=${cleanstop}`, 'autoreload=no', '',

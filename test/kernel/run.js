@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The kernel suite: boots the VM once and runs test/kernel/*.test.js inside it with node's test
-// runner (TAP output), one file at a time since they share the kernel's IPVS table.
+// runner (TAP output), one file after another, each in a fresh network namespace.
 //
 //   node test/kernel/run.js [--timeout SECONDS] [files...]      (npm run test:kernel)
 //
@@ -49,8 +49,11 @@ fs.copyFileSync(path.join(projectRoot, 'package.json'), path.join(tree, 'package
 console.error(`kernel suite: built into ${path.relative(projectRoot, tree)} in ${Date.now() - t0} ms`);
 
 console.error(`kernel suite: ${files.join(' ')}`);
+// Each file in a network namespace of its own: its own IPVS table, nothing left over from the
+// file before (connection entries outlive `ipvsadm -C` and come back with a re-added destination).
+const perFile = 'rc=0; for f; do unshare --net sh -c \'ip link set lo up && exec node --test --test-reporter=tap "$0"\' "$f" || rc=1; done; exit $rc';
 const r = await runInVm({
-  argv: ['node', '--test', '--test-reporter=tap', '--test-concurrency=1', ...files],
+  argv: ['sh', '-c', perFile, 'sh', ...files],
   cwd: projectRoot,
   env: { LVSD_KERNEL_TREE: tree },
   timeoutMs: timeoutS * 1000,
@@ -59,9 +62,9 @@ const r = await runInVm({
   log: (s) => console.error(`kernel suite: ${s}`),
 });
 const tap = r.stdout.toString();
-const count = (re) => Number(re.exec(tap)?.[1] ?? 0);
-const pass = count(/^# pass (\d+)/m);
-const fail = count(/^# fail (\d+)/m) + count(/^# cancelled (\d+)/m);
+const count = (re) => [...tap.matchAll(re)].reduce((n, m) => n + Number(m[1]), 0); // summed over the files
+const pass = count(/^# pass (\d+)/gm);
+const fail = count(/^# fail (\d+)/gm) + count(/^# cancelled (\d+)/gm);
 console.error(`kernel suite: initramfs ${r.initramfsMs} ms, boot ${r.bootMs ?? '?'} ms, `
   + `suite ${r.bootMs !== undefined ? r.totalMs - r.initramfsMs - r.bootMs : '?'} ms, total ${r.totalMs} ms; `
   + `${pass} passed, ${fail} failed, guest exit ${r.code}`);
