@@ -16,6 +16,7 @@ import { LVSD } from '../helpers/lvsd.js';
 import { LDIRECTORD, run, type CliResult } from './lib/daemons.js';
 import { START, type CaseSpec, type World } from './lib/harness.js';
 import { compareCases, suiteSkip } from './lib/report.js';
+import { limit } from './lib/pool.js';
 import type { DifferenceId } from './lib/differences.js';
 
 /** The messages differ by design; verdict, line and exit code are compared. */
@@ -81,22 +82,27 @@ if (skip) {
       writeFileSync(p, text);
       files.push([name, p]);
     }
-    for (const [name, p] of files) {
+    // Every file's runs at once, three files at a time (each run is a perl or node start-up).
+    const gate = limit(3);
+    const results = await Promise.all(files.map(([name, p]) => gate(async () => {
+      const out: { got: unknown; want: unknown; label: string }[] = [];
       const [ld, lv] = await Promise.all([run(LDIRECTORD, ['-d', p, 'status'], dir), run(process.execPath, [LVSD, '-t', p], dir)]);
       const a = ldVerdict(ld);
-      const b = lvVerdict(lv, p);
-      t.same(b, a, `${name}: ${typeof a === 'string' ? a : a.ok ? 'valid' : `error at line ${a.line} (named difference ${TEXT})`}${typeof a !== 'string' && a.warnings.length ? `, warnings at ${a.warnings.join(', ')}` : ''}`);
-      if (typeof a === 'string' || a.ok) continue;
-      // The other commands with the broken file.
-      const pid = join(dir, 'lvsd.pid');
+      out.push({ got: lvVerdict(lv, p), want: a, label: `${name}: ${typeof a === 'string' ? a : a.ok ? 'valid' : `error at line ${a.line} (named difference ${TEXT})`}${typeof a !== 'string' && a.warnings.length ? `, warnings at ${a.warnings.join(', ')}` : ''}` });
+      if (typeof a === 'string' || a.ok) return out;
+      // The other commands with the broken file (no daemon runs).
+      const pid = join(dir, `${name.replace(/\W+/g, '-')}.pid`);
       const lvCmd = (cmd: string) => run(process.execPath, [LVSD, '-f', '--ipvsadm', '/bin/false', '--pid-file', pid, p, cmd], dir);
-      const [ldStart, lvStart] = await Promise.all([run(LDIRECTORD, ['-d', p, 'start'], dir), lvCmd('start')]);
-      t.same([lvStart.code, lvVerdict(lvStart, p)], [ldStart.code, ldVerdict(ldStart)], `${name}: start refuses it (exit 2, same line)`);
+      const ldCmd = (cmd: string) => run(LDIRECTORD, ['-d', p, cmd], dir);
+      const [ldStart, lvStart, ldReload, lvReload, ldStop, lvStatus, lvStop] = await Promise.all([ldCmd('start'), lvCmd('start'), ldCmd('reload'), lvCmd('reload'), ldCmd('stop'), lvCmd('status'), lvCmd('stop')]);
+      out.push({ got: [lvStart.code, lvVerdict(lvStart, p)], want: [ldStart.code, ldVerdict(ldStart)], label: `${name}: start refuses it (exit 2, same line)` });
+      out.push({ got: [lvReload.code, lvVerdict(lvReload, p)], want: [ldReload.code, ldVerdict(ldReload)], label: `${name}: reload refuses it (exit 2, same line)` });
       // cli-config-error: ldirectord's status and stop fail on the broken file; lvsd's work from the pid file.
-      const [ldStatus, lvStatus, ldStop, lvStop] = await Promise.all([run(LDIRECTORD, ['-d', p, 'status'], dir), lvCmd('status'), run(LDIRECTORD, ['-d', p, 'stop'], dir), lvCmd('stop')]);
-      t.same([ldStatus.code, ldStop.code], [2, 2], `${name}: ldirectord status/stop exit 2 (cli-config-error)`);
-      t.same([lvStatus.code, lvStop.code], [3, 0], `${name}: lvsd status/stop work from the pid file (named difference cli-config-error)`);
-    }
+      out.push({ got: [ld.code, ldStop.code], want: [2, 2], label: `${name}: ldirectord status/stop exit 2` });
+      out.push({ got: [lvStatus.code, lvStop.code], want: [3, 0], label: `${name}: lvsd status/stop work from the pid file (named difference cli-config-error)` });
+      return out;
+    })));
+    for (const r of results.flat()) t.same(r.got, r.want, r.label);
   });
 
   t.test('config not found and usage errors', async (t) => {
@@ -132,15 +138,37 @@ if (skip) {
       { name: 'start while running: nothing happens', checks: 0, act: async (w) => void (await w.both([w.cfg, 'start'])) },
       { name: 'reload while running', checks: 2, differences: ['reload-minimal'], act: async (w) => void (await w.both([w.cfg, 'reload'])) },
       {
-        name: 'status and stop with a broken config while running',
+        // ldirectord parses the config before any command: with a broken one, status and stop
+        // exit 2, signal nothing, and (config_error while "starting") delete the running
+        // daemon's pid file, which the harness writes again. lvsd works from the pid file.
+        name: 'status, reload and stop with a broken config while running',
         stops: true,
-        differences: ['cli-config-error', 'stop-purge'],
+        differences: [
+          {
+            // ldirectord outlives lvsd in this step and sees the file change back as well.
+            id: 'cli-config-error',
+            apply: (ld, lv) => {
+              const notices = (v: string[]) => v.filter((l) => / has changed on disk$| - ignore new configuration$/.test(l)).length;
+              for (let extra = notices(ld.log) - notices(lv.log); extra > 0; extra -= 2) {
+                ld.log.splice(ld.log.map((l) => l.endsWith(' has changed on disk')).lastIndexOf(true), 2);
+              }
+            },
+          },
+          'stop-purge',
+        ],
         act: async (w) => {
           const good = readFileSync(w.cfg, 'utf8');
           w.writeConfig(`${good}    quiescent=maybe\n`);
-          await w.both([w.cfg, 'status'], (ld, lv) => (ld.code === 2 && lv.code === 0 && /is running with pid/.test(lv.stderr) ? [] : [`ldirectord ${ld.code} (2 expected), lvsd ${lv.code} (0 expected)`]));
+          const exits = (want: [number, number]) => (ld: CliResult, lv: CliResult) => {
+            const out = ld.code === want[0] && lv.code === want[1] ? [] : [`exit ldirectord=${ld.code} lvsd=${lv.code} (${want.join('/')} expected)`];
+            if (existsSync(w.ld.pidFile)) out.push('ldirectord kept its pid file (it deletes it on a config error)');
+            w.ld.plantPidFile();
+            return out;
+          };
+          await w.both([w.cfg, 'status'], exits([2, 0]));
+          await w.both([w.cfg, 'reload'], exits([2, 2]));
           await w.both([w.cfg, 'stop'], (ld, lv) => {
-            const out = ld.code === 2 && lv.code === 0 ? [] : [`ldirectord ${ld.code} (2 expected), lvsd ${lv.code} (0 expected)`];
+            const out = exits([2, 0])(ld, lv);
             if (!w.ld.running) out.push('ldirectord stopped although its stop failed');
             if (existsSync(w.lv.pidFile)) out.push('lvsd stop returned before its daemon was gone');
             return out;

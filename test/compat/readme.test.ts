@@ -10,9 +10,9 @@ const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const table = readme.slice(readme.indexOf('## Where lvsd deliberately differs from ldirectord'));
 const rows = table.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.split(' | ')[0]!.slice(2));
 
-// Where the ids are used: the cases, the harness (start/stop steps) and the CLI test.
+// Where the ids are used: the cases, the harness (start/stop steps, the ones always in force) and the CLI test.
 const dir = import.meta.dirname;
-const sources = [...readdirSync(join(dir, 'cases')).map((f) => join(dir, 'cases', f)), join(dir, 'lib', 'harness.ts'), join(dir, 'cli.test.ts')]
+const sources = [...readdirSync(join(dir, 'cases')).map((f) => join(dir, 'cases', f)), join(dir, 'lib', 'harness.ts'), join(dir, 'lib', 'views.ts'), join(dir, 'cli.test.ts')]
   .map((f) => readFileSync(f, 'utf8'))
   .join('\n');
 

@@ -50,6 +50,16 @@ export function run(cmd: string, args: string[], cwd: string, ms = 60_000): Prom
   });
 }
 
+/** Daemons still running and pid files planted, for the last resort below. */
+const live = new Set<Side>();
+// If the test process ends without its cleanup (a tap timeout), no daemon may outlive it.
+process.once('exit', () => {
+  for (const s of live) {
+    s.child?.kill('SIGKILL');
+    if (s.which === 'ldirectord') rmSync(s.pidFile, { force: true });
+  }
+});
+
 /** One daemon's side of a case: its directory, its stand-in table, and (once started) its process. */
 export class Side {
   readonly dir: string;
@@ -92,6 +102,7 @@ export class Side {
             stdio: ['ignore', 'pipe', 'pipe'],
           });
     this.child = child;
+    live.add(this);
     const take = (d: Buffer) => {
       const text = this.partial + d.toString();
       const parts = text.split('\n');
@@ -139,5 +150,6 @@ export class Side {
       clearTimeout(killer);
     }
     if (this.which === 'ldirectord' && existsSync(this.pidFile)) rmSync(this.pidFile, { force: true });
+    live.delete(this);
   }
 }

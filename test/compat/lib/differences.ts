@@ -53,6 +53,10 @@ export const DIFFERENCES = {
     readme: 'a reload with a config error leaves ldirectord ignoring every later state change',
     asserts: 'after a broken reload, lvsd is expected to go on acting on checks with the running configuration',
   },
+  'failed-reload-mail': {
+    readme: 'a reload whose config does not parse is only logged',
+    asserts: 'lvsd is expected to mail it too (status reloading), where ldirectord sends nothing',
+  },
   'cli-config-error': {
     readme: '`stop`, `status` fail with exit 2 when the config has an error',
     asserts: 'status/stop with a broken config are expected to work from the pid file (exit 3/0) where ldirectord exits 2',
