@@ -32,17 +32,27 @@ export const ALWAYS: DifferenceId[] = ['mail-coalescing', 'readd-mail-text'];
 const LD_CHECK = /^DEBUG2: Checking (?:negotiate|connect|connect \(ping\)|ping|external|external-perl|combined-connect): real server=(\S+)|^DEBUG2: Checking (on|off):/;
 const LV_CHECK = /^Check (\S+): (?:up|down) /;
 
-/** The fewest checks any real has had since line `from` (0 when none has been checked). */
+/**
+ * The fewest checks any live real has had since line `from` (0 when none has been checked). A
+ * check id that others have passed twice since it was last seen is gone (a reload changed or
+ * removed it, or the real is in maintenance, which ldirectord does not check) and is left out.
+ */
 export function checksSince(side: Side, from: number): number {
   const re = side.which === 'ldirectord' ? LD_CHECK : LV_CHECK;
-  const count = new Map<string, number>();
+  const events: string[] = [];
   for (let i = from; i < side.lines.length; i++) {
     const m = re.exec(side.lines[i]!);
-    if (!m) continue;
-    const key = m[1] ?? m[2]!;
-    count.set(key, (count.get(key) ?? 0) + 1);
+    if (m) events.push(m[1] ?? m[2]!);
   }
-  return count.size === 0 ? 0 : Math.min(...count.values());
+  const counts: number[] = [];
+  for (const key of new Set(events)) {
+    const after = events.slice(events.lastIndexOf(key) + 1);
+    const passed = new Map<string, number>();
+    for (const k of after) passed.set(k, (passed.get(k) ?? 0) + 1);
+    if ([...passed.values()].some((n) => n >= 2)) continue;
+    counts.push(events.filter((k) => k === key).length);
+  }
+  return counts.length === 0 ? 0 : Math.min(...counts);
 }
 
 export function viewOf(side: Side, table: string[], from: number, mails: Mail[]): View {
