@@ -43,6 +43,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** the worker runs JavaScript (booting one can take long on a loaded machine). */
+  online: boolean;
   idleTimer?: NodeJS.Timeout;
 }
 
@@ -52,7 +54,8 @@ let running = 0;
 
 function newSlot(): Slot {
   const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false });
-  const slot: Slot = { worker };
+  const slot: Slot = { worker, online: false };
+  worker.once('online', () => (slot.online = true));
   // An idle worker must not keep a process alive; a busy one is ref'd while its job runs.
   worker.unref();
   worker.on('error', () => retire(slot));
@@ -100,6 +103,7 @@ function execute(slot: Slot, job: Job): void {
     job.signal?.removeEventListener('abort', onAbort);
     worker.off('message', onMessage);
     worker.off('exit', onExit);
+    worker.off('online', startClock);
     running--;
     if (healthy) park(slot);
     else void worker.terminate();
@@ -110,10 +114,17 @@ function execute(slot: Slot, job: Job): void {
   const onMessage = (hit: number): void => finish({ hit }, true);
   const onExit = (): void => finish({ error: new Error('receive matcher stopped unexpectedly') }, false);
   const onAbort = (): void => finish({ error: new Error('aborted') }, false);
-  const timer = setTimeout(
-    () => finish({ error: new ReceiveTimeout(`receive pattern did not finish within ${job.limitMs} ms (catastrophic backtracking?)`) }, false),
-    job.limitMs,
-  );
+  // The limit is the pattern's: it starts when the worker can run it, not while a new one boots
+  // (the check's own deadline bounds that part).
+  let timer: NodeJS.Timeout | undefined;
+  const startClock = (): void => {
+    timer = setTimeout(
+      () => finish({ error: new ReceiveTimeout(`receive pattern did not finish within ${job.limitMs} ms (catastrophic backtracking?)`) }, false),
+      job.limitMs,
+    );
+  };
+  if (slot.online) startClock();
+  else worker.once('online', startClock);
   worker.on('message', onMessage);
   worker.once('exit', onExit);
   job.signal?.addEventListener('abort', onAbort, { once: true });

@@ -187,7 +187,16 @@ async function dnsLiar(host: string): Promise<Hostile> {
   };
 }
 
-/** One server of every hostile kind, on hosts 127.0.<octet>.1, .2, ... */
+/**
+ * An answer that sends the receive pattern (a+)+$ into catastrophic backtracking: each check
+ * costs a matcher worker its whole time limit (one copy only: it keeps a core busy).
+ */
+const REDOS = {
+  section: ['service=http', 'request="/"', 'receive="(a+)+$"'],
+  behave: ((s) => s.end(`HTTP/1.1 200 OK\r\nContent-Length: 49\r\nConnection: close\r\n\r\n${'a'.repeat(48)}b`)) as Behaviour,
+};
+
+/** One server of every hostile kind (`copies` times; the ReDoS one once), on hosts 127.0.<octet>.1, .2, ... */
 export async function allHostile(octet: number, copies = 1): Promise<Hostile[]> {
   const out: Hostile[] = [];
   let i = 1;
@@ -195,6 +204,7 @@ export async function allHostile(octet: number, copies = 1): Promise<Hostile[]> 
     for (const [kind, k] of Object.entries(TCP_KINDS)) out.push(await tcpServer(kind, `127.0.${octet}.${i++}`, k.section, k.behave, k.until));
     out.push(await dnsLiar(`127.0.${octet}.${i++}`));
   }
+  out.push(await tcpServer('http-redos-answer', `127.0.${octet}.${i++}`, REDOS.section, REDOS.behave));
   return out;
 }
 
