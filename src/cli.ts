@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { loadConfig, formatConfig } from './config/load.js';
 import { isConfigError } from './config/errors.js';
 import { readPid, defaultPidFile } from './daemon/pidfile.js';
-import { runDaemon, type DriverKind } from './daemon/run.js';
+import { runDaemon, DRIVER_KINDS, type DriverKind } from './daemon/run.js';
 import { version } from './version.js';
 import { parseListenAddress } from './config/directives.js';
 import { defaultControlSocket } from './status/control.js';
@@ -29,7 +29,8 @@ A .yaml or .yml file is read as YAML, anything else as ldirectord.cf.
 Options:
   -d, --debug           stay in the foreground, log to stdout, with debug detail
   -f, --foreground      stay in the foreground and log to stdout (the systemd way)
-  --ipvs KIND           how to reach IPVS: ipvsadm (default) or memory
+  --ipvs KIND           how to reach IPVS: ipvsadm (default), netlink, auto (netlink where the
+                        kernel answers, else ipvsadm) or memory (no kernel)
   --ipvsadm PATH        the ipvsadm binary (default: /sbin/ipvsadm or /usr/sbin/ipvsadm)
   --pid-file PATH       pid file (default /var/run/lvsd.<config name>.pid)
   --json                with status: one JSON document on stdout (the texts above go to stderr)
@@ -107,8 +108,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const pidFile = o['pid-file'] ?? defaultPidFile(cfg.name);
   const driver = (o.ipvs ?? 'ipvsadm') as DriverKind;
-  if (!['ipvsadm', 'memory'].includes(driver)) {
-    process.stderr.write(`lvsd: --ipvs must be ipvsadm or memory\n`);
+  if (!DRIVER_KINDS.includes(driver)) {
+    process.stderr.write(`lvsd: --ipvs must be one of ${DRIVER_KINDS.join(', ')}\n`);
     return 255;
   }
   const listen = o['status-http'] === undefined ? undefined : parseListenAddress(o['status-http']);

@@ -6,6 +6,7 @@ import { isConfigError } from '../config/errors.js';
 import type { Config } from '../config/model.js';
 import { checkerFor, forgetTarget } from '../checks/registry.js';
 import { createDriver } from '../ipvs/index.js';
+import { NetlinkDriver, probeNetlink } from '../ipvs/netlink.js';
 import type { IpvsDriver } from '../ipvs/types.js';
 import { claimPidFile, removePidFile } from './pidfile.js';
 import { Daemon } from './daemon.js';
@@ -20,7 +21,18 @@ import { StatusService, defaultControlSocket } from '../status/index.js';
 import { redactingChecks } from '../status/redact.js';
 import { benchTrace } from '../health/trace.js';
 
-export type DriverKind = 'ipvsadm' | 'memory';
+export type DriverKind = 'ipvsadm' | 'netlink' | 'auto' | 'memory';
+export const DRIVER_KINDS: readonly DriverKind[] = ['ipvsadm', 'netlink', 'auto', 'memory'];
+
+/** The IPVS driver asked for, or why there is none. `auto`: netlink where the kernel answers, else ipvsadm. */
+async function chooseDriver(opts: Pick<RunOptions, 'driver' | 'ipvsadm'>): Promise<IpvsDriver | string> {
+  if (opts.driver === 'memory') return createDriver('memory', {});
+  if (opts.driver === 'netlink') return new NetlinkDriver();
+  if (opts.driver === 'auto' && (await probeNetlink())) return new NetlinkDriver();
+  const path = findIpvsadm(opts.ipvsadm);
+  if (!path) return 'Can not find ipvsadm (give --ipvsadm PATH, --ipvs netlink, or --ipvs memory to run without a kernel)';
+  return createDriver('ipvsadm', { path });
+}
 
 export interface RunOptions {
   configPath: string;
@@ -59,17 +71,12 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     process.stderr.write(`${(e as Error).message}\n`);
     return isConfigError(e) ? 2 : 1;
   }
-  let driver: IpvsDriver;
-  if (opts.driver === 'memory') {
-    driver = createDriver('memory', {});
-  } else {
-    const path = findIpvsadm(opts.ipvsadm);
-    if (!path) {
-      process.stderr.write('Can not find ipvsadm (give --ipvsadm PATH, or --ipvs memory to run without a kernel)\n');
-      return 1;
-    }
-    driver = createDriver('ipvsadm', { path });
+  const chosen = await chooseDriver(opts);
+  if (typeof chosen === 'string') {
+    process.stderr.write(`${chosen}\n`);
+    return 1;
   }
+  let driver: IpvsDriver = chosen;
   if (!claimPidFile(opts.pidFile, process.pid)) {
     process.stderr.write(`lvsd for ${opts.configPath} is already running (pid file ${opts.pidFile})\n`);
     return 0;

@@ -7,8 +7,8 @@ export { IpvsadmDriver, MemoryDriver };
 export type { IpvsadmDriverOptions };
 
 /**
- * Driver kinds. Still to come (another engineer): 'netlink' (./netlink.ts, generic netlink
- * straight to the kernel) and 'auto' (netlink when the kernel answers, else ipvsadm).
+ * The drivers built from options alone. The netlink driver is ./netlink.ts; choosing between the
+ * kinds (`--ipvs ipvsadm|netlink|auto|memory`) happens where the daemon starts (daemon/run.ts).
  */
 export type DriverKind = 'ipvsadm' | 'memory';
 
@@ -23,8 +23,6 @@ export function createDriver(kind: DriverKind, opts: DriverOptions = {}): IpvsDr
       return new IpvsadmDriver(opts);
     case 'memory':
       return new MemoryDriver(opts.table);
-    // case 'netlink': return new NetlinkDriver(opts);           (src/ipvs/netlink.ts)
-    // case 'auto': return (await netlinkAvailable()) ? netlink : ipvsadm;
     default:
       throw new Error(`unknown IPVS driver kind: ${String(kind)}`);
   }

@@ -1,7 +1,7 @@
 // The CLI contract ldirectord's users and the Pacemaker agent rely on (spec §5).
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { TempDir, LvsdProcess, runCli, waitFor, STAND_IN } from '../helpers/lvsd.js';
+import { TempDir, LvsdProcess, runCli, waitFor, weightOf, STAND_IN } from '../helpers/lvsd.js';
 import { readPid } from '../../src/daemon/pidfile.js';
 
 const GOOD = ['checkinterval=1', '', 'virtual=127.0.0.100:80', '    real=127.0.0.11:80 masq', '    checktype=on', ''].join('\n');
@@ -81,4 +81,20 @@ t.test('a second daemon on the same pid file does not start', async (t) => {
   t.equal(second.code, 0, 'exits 0 (ldirectord: start when running)');
   t.match(second.stderr, /already running/);
   t.equal(first.child.exitCode, null, 'the first is still running');
+});
+
+t.test('--ipvs auto falls back to ipvsadm where netlink IPVS does not answer (this kernel has none)', async (t) => {
+  const dir = new TempDir();
+  const cfg = dir.file('web.cf', GOOD);
+  const state = dir.file('ipvs.json');
+  const lvsd = new LvsdProcess(['-f', '--ipvs', 'auto', '--pid-file', dir.file('lvsd.pid'), '--ipvsadm', STAND_IN, cfg, 'start'], { LVSD_IPVS_STATE: state });
+  t.teardown(async () => {
+    await lvsd.stop();
+    dir.remove();
+  });
+  await waitFor('the table through the stand-in', async () => (await weightOf(state, '127.0.0.100:80', '127.0.0.11:80')) === 1, 60000);
+  t.pass('applied through ipvsadm');
+  const bad = await runCli(['-f', '--ipvs', 'kernel', cfg, 'start']);
+  t.equal(bad.code, 255, 'an unknown driver kind is a usage error');
+  t.match(bad.stderr, /--ipvs must be one of ipvsadm, netlink, auto, memory/);
 });
