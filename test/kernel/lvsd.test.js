@@ -183,12 +183,13 @@ for (const driver of DRIVERS) {
     });
 
     test('quiescent=yes keeps a dead real at weight 0 and sends it nothing', async (t) => {
-      const cfg = { quiescent: 'yes' };
-      lvsd.writeConfig(config(cfg));
+      // a weight changes too, so the table shows when the reload is in force
+      const weights = [1, 1, 2];
+      lvsd.writeConfig(config({ quiescent: 'yes', weights }));
       lvsd.reload();
-      await lvsd.until('the quiescent config', same(expected()));
+      await lvsd.until('the quiescent config in force', same(expected({ weights })));
       await reals[2].stop();
-      await lvsd.until('rs3 at weight 0', same(expected({ up: [1, 2], quiescent: true })));
+      await lvsd.until('rs3 at weight 0', same(expected({ weights, up: [1, 2], quiescent: true })));
       const tQ = Date.now();
       t.diagnostic(`rs3 seen at weight 0 at ${new Date(tQ).toISOString().slice(11, 23)}`);
       await client.more(30);
@@ -197,7 +198,7 @@ for (const driver of DRIVERS) {
       assert.equal(c.failed, 0);
       assert.equal(c.by['OK rs3'], undefined);
       await reals[2].start();
-      await lvsd.until('rs3 back at its weight', same(expected()));
+      await lvsd.until('rs3 back at its weight', same(expected({ weights })));
     });
 
     test('cleanstop=yes removes the managed services on stop', async () => {
