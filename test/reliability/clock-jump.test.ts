@@ -4,9 +4,9 @@
 // daemon's realtime clock, read afresh from a file on every call; CLOCK_MONOTONIC stays real.
 import t from 'tap';
 import { existsSync, writeFileSync } from 'node:fs';
-import { TempDir, waitFor, weightOf } from '../helpers/lvsd.js';
+import { TempDir, weightOf } from '../helpers/lvsd.js';
 import { startSmtp } from '../alerts/smtp.js';
-import { LogWatch, VIP, httpConfig, reals, startDaemon } from './helpers.js';
+import { LogWatch, VIP, httpConfig, reals, startDaemon, waitFor } from './helpers.js';
 
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 const noFaketime = existsSync(LIBFAKETIME) ? false : `${LIBFAKETIME} is missing (Debian package libfaketime)`;

@@ -4,9 +4,9 @@
 import t, { type Test } from 'tap';
 import { appendFileSync, chmodSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { runCli, waitFor, weightOf, weightsOf } from '../helpers/lvsd.js';
+import { runCli, weightOf, weightsOf } from '../helpers/lvsd.js';
 import type { RealServer } from '../helpers/lvsd.js';
-import { LogWatch, VIP, httpConfig, reals, startDaemon } from './helpers.js';
+import { LogWatch, VIP, httpConfig, reals, startDaemon, waitFor } from './helpers.js';
 
 // Unreadable for root means without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH: the daemon is
 // started through setpriv with both out of its bounding set (it stays uid 0).

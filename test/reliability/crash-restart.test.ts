@@ -1,8 +1,8 @@
 // kill -9 and start again: the new daemon adopts the kernel table the dead one left: no flush,
 // no healthy real removed or re-added; only what changed while nobody watched is corrected.
 import t from 'tap';
-import { invocations, waitFor, weightsOf } from '../helpers/lvsd.js';
-import { LogWatch, VIP, httpConfig, reals, spawnDaemon, startDaemon } from './helpers.js';
+import { invocations, weightsOf } from '../helpers/lvsd.js';
+import { LogWatch, VIP, httpConfig, reals, spawnDaemon, startDaemon, waitFor } from './helpers.js';
 
 interface Call {
   argv: string[];

@@ -5,11 +5,19 @@
 import type { Test } from 'tap';
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { LVSD, LvsdProcess, RealServer, STAND_IN, TempDir, cleanEnv, waitFor, weightsOf } from '../helpers/lvsd.js';
+import { LVSD, LvsdProcess, RealServer, STAND_IN, TempDir, cleanEnv, waitFor as waitForShort, weightsOf } from '../helpers/lvsd.js';
 
 export type Lvsd = Pick<LvsdProcess, 'child' | 'out' | 'exit' | 'stop'>;
 
 export const VIP = '127.0.0.100:80';
+
+/**
+ * waitFor with a default bound of 60 s: these suites start daemons, stand-in ipvsadm runs and
+ * servers side by side, and a loaded machine is slow to get there (a bound, not a speed test).
+ */
+export function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
+  return waitForShort(what, cond, ms);
+}
 
 export interface Daemon {
   dir: TempDir;
@@ -130,7 +138,7 @@ export class LogWatch {
   }
 
   /** Wait (bounded) until `n` lines match, noting their times as they come. */
-  async waitCount(what: string, re: RegExp, n: number, ms = 30_000): Promise<{ line: string; at: number }[]> {
+  async waitCount(what: string, re: RegExp, n: number, ms = 60_000): Promise<{ line: string; at: number }[]> {
     // Poll often, so that arrival times are noted close to when the lines came.
     await waitFor(what, () => this.count(re) >= n, ms);
     return this.matching(re);

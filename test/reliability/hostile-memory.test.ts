@@ -5,9 +5,9 @@
 // compared (a leak of one capped body per check would be gigabytes), under an absolute ceiling.
 // Measured here: peaks of 205-324 MiB over 6000 checks, with no upward trend.
 import t from 'tap';
-import { waitFor } from '../helpers/lvsd.js';
+
 import { readFileSync } from 'node:fs';
-import { LogWatch, rssKiB, startDaemon } from './helpers.js';
+import { LogWatch, rssKiB, startDaemon, waitFor } from './helpers.js';
 import { allHostile, hostileConfig } from './hostile-servers.js';
 
 const threadsOf = (pid: number): number => Number(/^Threads:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);

@@ -4,8 +4,8 @@
 // with a reason that says what went wrong, again and again, while a healthy real beside them
 // keeps being checked.
 import t from 'tap';
-import { RealServer, waitFor, weightOf } from '../helpers/lvsd.js';
-import { LogWatch, reals, startDaemon } from './helpers.js';
+import { RealServer, weightOf } from '../helpers/lvsd.js';
+import { LogWatch, reals, startDaemon, waitFor } from './helpers.js';
 import { allHostile, hostileConfig } from './hostile-servers.js';
 
 const TIMEOUT = 2;

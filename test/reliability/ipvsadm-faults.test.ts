@@ -2,8 +2,8 @@
 // ipvsadm run, retries with back-off, and applies the desired table once ipvsadm works again.
 import t, { type Test } from 'tap';
 import { rmSync, writeFileSync } from 'node:fs';
-import { invocations, waitFor } from '../helpers/lvsd.js';
-import { LogWatch, VIP, alive, httpConfig, processesWithEnv, reals, startDaemon, weightsBehindFault } from './helpers.js';
+import { invocations } from '../helpers/lvsd.js';
+import { LogWatch, VIP, alive, httpConfig, processesWithEnv, reals, startDaemon, weightsBehindFault, waitFor } from './helpers.js';
 
 /** Stand-in runs for this daemon's state file (the daemon itself has the variable too). */
 const standIns = (d: { state: string; lvsd: { child: { pid?: number } } }) =>

@@ -4,8 +4,8 @@
 import t from 'tap';
 import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TempDir, waitFor } from '../helpers/lvsd.js';
-import { LogWatch, alive, reals, startDaemon } from './helpers.js';
+import { TempDir } from '../helpers/lvsd.js';
+import { LogWatch, alive, reals, startDaemon, waitFor } from './helpers.js';
 import { SAFE_PATH } from '../../src/checks/process-group.js';
 
 const DAEMON_ENV = { LVSD_TEST_SECRET: 'do-not-pass-me', HOME: '/root', LD_LIBRARY_PATH: '/nowhere' };
@@ -24,7 +24,7 @@ function recorder(dir: TempDir): string {
   const script = dir.file('record.sh', [
     '#!/bin/sh',
     `d=${dir.path}`,
-    'env > "$d/env.$$"',
+    'env -0 > "$d/env.$$"',
     'echo "$@" > "$d/argv.$$"',
     'sleep 300 &',
     'echo $! > "$d/grandchild.$$"',
@@ -46,8 +46,9 @@ function runs(dir: TempDir, kind: 'env' | 'argv' | 'grandchild'): Map<string, st
   return out;
 }
 
+/** `env -0` output: NAME=value entries separated by NUL (values may hold newlines). */
 function envKeys(text: string): Map<string, string> {
-  return new Map(text.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return new Map(text.split('\0').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
 }
 
 t.test('external check: clean environment, argv without a shell, process group killed at checktimeout', async (t) => {

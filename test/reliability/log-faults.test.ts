@@ -5,8 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { waitFor, weightOf } from '../helpers/lvsd.js';
-import { LogWatch, VIP, httpConfig, reals, startDaemon } from './helpers.js';
+import { weightOf } from '../helpers/lvsd.js';
+import { LogWatch, VIP, httpConfig, reals, startDaemon, waitFor } from './helpers.js';
 
 /** A small tmpfs of our own, unmounted at teardown; undefined when mounting is not allowed here. */
 function smallTmpfs(t: Test): string | undefined {

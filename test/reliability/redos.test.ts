@@ -2,8 +2,8 @@
 // for ages. The daemon must not stall: the match is cut at its limit with a clear reason and
 // every other check, and the IPVS table, go on meanwhile.
 import t from 'tap';
-import { RealServer, waitFor, weightOf } from '../helpers/lvsd.js';
-import { LogWatch, reals, startDaemon } from './helpers.js';
+import { RealServer, weightOf } from '../helpers/lvsd.js';
+import { LogWatch, reals, startDaemon, waitFor } from './helpers.js';
 
 t.test('(a+)+$ on a long answer does not stall other checks', async (t) => {
   const [evil, good] = await reals(t, ['127.0.0.131', '127.0.0.132']) as [RealServer, RealServer];

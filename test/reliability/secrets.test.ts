@@ -5,9 +5,9 @@ import t from 'tap';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
-import { runCli, waitFor, weightOf } from '../helpers/lvsd.js';
+import { TempDir, runCli, weightOf } from '../helpers/lvsd.js';
 import { freePort, startSmtp } from '../alerts/smtp.js';
-import { startDaemon } from './helpers.js';
+import { startDaemon, waitFor } from './helpers.js';
 
 const PASSWD = 'Passw0rdXYZ';
 const SECRET = 'RadSecret99';
@@ -74,7 +74,6 @@ t.test('secrets stay out of logs, mails and status', async (t) => {
       '    receive="OK"',
       '',
     ].join('\n');
-  const { TempDir } = await import('../helpers/lvsd.js');
   const dir = new TempDir();
   t.teardown(() => dir.remove());
   const logfile = dir.file('lvsd.log');

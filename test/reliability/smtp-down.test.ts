@@ -1,9 +1,9 @@
 // The SMTP relay is down: alerts wait in the (bounded, see test/alerts/mailer.test.ts) outbox
 // and are delivered once it is back; checks and IPVS updates go on meanwhile.
 import t from 'tap';
-import { waitFor, weightOf } from '../helpers/lvsd.js';
+import { weightOf } from '../helpers/lvsd.js';
 import { freePort, startSmtp } from '../alerts/smtp.js';
-import { LogWatch, VIP, httpConfig, reals, startDaemon } from './helpers.js';
+import { LogWatch, VIP, httpConfig, reals, startDaemon, waitFor } from './helpers.js';
 
 t.test('alerts queue while SMTP is down and are sent later; checks are unaffected', async (t) => {
   const port = await freePort();

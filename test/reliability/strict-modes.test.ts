@@ -4,8 +4,8 @@
 import t, { type Test } from 'tap';
 import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LvsdProcess, STAND_IN, TempDir, invocations, waitFor, weightOf } from '../helpers/lvsd.js';
-import { LogWatch, VIP, httpConfig, reals, startDaemon } from './helpers.js';
+import { LvsdProcess, STAND_IN, TempDir, invocations, weightOf } from '../helpers/lvsd.js';
+import { LogWatch, VIP, httpConfig, reals, startDaemon, waitFor } from './helpers.js';
 
 const notRoot = process.geteuid?.() === 0 ? false : 'strict modes apply to root only; the suite runs as another user';
 
