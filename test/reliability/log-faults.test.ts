@@ -83,7 +83,7 @@ t.test('log file removed: lvsd keeps running and writes a new one', async (t) =>
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const logfile = join(dir, 'lvsd.log');
   const d = startDaemon(t, httpConfig(rs, ['quiescent=no', `logfile="${logfile}"`]));
-  await waitFor('the log file written', () => existsSync(logfile) && readFileSync(logfile, 'utf8').includes(`Added real server: ${rs[1]!.addr}`));
+  await waitFor('the log file written', () => existsSync(logfile) && rs.every((r) => readFileSync(logfile, 'utf8').includes(`Added real server: ${r.addr}`)));
   rmSync(logfile);
   await rs[1]!.stop();
   await waitFor('the dead real removed', async () => (await weightOf(d.state, VIP, rs[1]!.addr)) === undefined);

@@ -13,6 +13,8 @@ t.test('alerts queue while SMTP is down and are sent later; checks are unaffecte
   });
   const log = new LogWatch(d.lvsd);
   await waitFor('both reals in the table', async () => (await weightOf(d.state, VIP, rs[1]!.addr)) === 3);
+  // The start-up alert has left its coalescing window, so the next change is a mail of its own.
+  await log.waitCount('the start-up alert queued', new RegExp(`emailalert: .*${rs[1]!.addr.replace(/\./g, '\\.')}`), 1);
 
   await rs[1]!.stop();
   await waitFor('the dead real removed', async () => (await weightOf(d.state, VIP, rs[1]!.addr)) === undefined);
