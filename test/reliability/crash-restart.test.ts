@@ -34,8 +34,10 @@ t.test('kill -9, start again: the table is adopted, no flush, no healthy real to
   const calls = invocations(state).slice(before).map((l) => JSON.parse(l) as Call);
   const writes = calls.filter((c) => !c.argv.some((a) => a === '-S' || a === '-L'));
   t.notOk(calls.some((c) => c.argv.includes('-C') || c.argv.includes('--clear')), 'no flush (ipvsadm -C)');
-  t.equal(writes.length, 1, 'one write: the batch that removes the dead real');
-  t.equal(writes[0]?.restoreLines, 1, 'and it holds one line');
+  // One batch of one line: the dead real's removal (sent again only if ipvsadm failed, e.g. timed out on a loaded machine).
+  t.ok(writes.length >= 1, 'the dead real was removed with ipvsadm -R');
+  t.same(writes.map((w) => w.restoreLines), writes.map(() => 1), 'each write holds that one line and nothing else');
+  t.equal(log.count(/IPVS update failed/), writes.length - 1, 'and was repeated only after a failure');
   t.match(second.out, `Deleted real server: ${rs[2]!.addr} (${VIP})`);
   t.notMatch(second.out, /Added real server|Deleted real server: 127\.0\.0\.8[12]/, 'healthy reals neither re-added nor removed');
   t.match(second.out, /stale pid file|Starting lvsd/, 'the stale pid file did not stop the start');
