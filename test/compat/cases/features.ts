@@ -4,8 +4,8 @@
 // case's own loopback addresses unless said otherwise.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { catalogue, effectOf } from '../lib/compare.js';
-import { START, STOP, type CaseSpec, type DifferenceUse, type StepSpec, type View, type World } from '../lib/harness.js';
+import { catalogue, effectOf, isMailed } from '../lib/compare.js';
+import { EDIT_NOTICES, START, STOP, type CaseSpec, type DifferenceUse, type StepSpec, type View, type World } from '../lib/harness.js';
 import { header } from './corpus.js';
 
 /** Header, global lines, then one block per virtual (its lines indented by 4 spaces here). */
@@ -30,6 +30,7 @@ function reload(name: string, text: (w: World) => string, extra: Partial<StepSpe
   return {
     name,
     differences: ['reload-minimal'],
+    ignore: EDIT_NOTICES,
     ...extra,
     act: async (w) => {
       w.writeConfig(text(w));
@@ -38,15 +39,32 @@ function reload(name: string, text: (w: World) => string, extra: Partial<StepSpe
   };
 }
 
+/**
+ * mail-rcpt-list: with smtp=, ldirectord gives the whole comma list to one RCPT TO, which the
+ * server refuses, so no mail goes out; lvsd makes each address a recipient. Expected: lvsd mails
+ * every mailed change of ldirectord's log to both addresses (daemon status not compared here).
+ */
+const RCPTS = 'oncall@compat.test,ops@compat.test';
+const rcptList: DifferenceUse = {
+  id: 'mail-rcpt-list',
+  apply(ld: View, lv: View) {
+    const out = ld.raw.length ? [`mail-rcpt-list: ldirectord sent ${ld.raw.length} mail(s) through a refused RCPT`] : [];
+    ld.mails = ld.log.filter(isMailed).map((l) => `${RCPTS} [*] ${l}`);
+    lv.mails = lv.mails.map((m) => m.replace(/ \[\w+\] /, ' [*] '));
+    return out;
+  },
+};
+
 export const quiescent: CaseSpec = {
   name: 'quiescent',
-  title: 'quiescent=yes, readdquiescent=yes: a real down at start is re-added at weight 0; weights restored',
+  title: 'quiescent=yes, readdquiescent=yes: a real down at start is re-added at weight 0; weights restored; two alert addresses',
   net: 40,
   async setup(w) {
     await reals(w, { a: 11, b: 12, c: 13 });
     await w.set({ c: 'refuse' });
     w.writeConfig(cf(w, [...TIMEOUTS, 'quiescent=yes', 'readdquiescent=yes'],
-      [`virtual=${w.ip(100)}:80`, `real=${w.ip(11)}:8080 masq 1`, `real=${w.ip(12)}:8080 masq 2`, `real=${w.ip(13)}:8080 masq 3`, ...HTTP, 'scheduler=wrr']));
+      [`virtual=${w.ip(100)}:80`, `real=${w.ip(11)}:8080 masq 1`, `real=${w.ip(12)}:8080 masq 2`, `real=${w.ip(13)}:8080 masq 3`, ...HTTP, 'scheduler=wrr',
+        'emailalert="ops@compat.test, oncall@compat.test"']));
   },
   steps: [
     START,
@@ -54,7 +72,7 @@ export const quiescent: CaseSpec = {
     step('a and c back: weights restored', { a: 'ok', c: 'ok' }),
     step('b answers the wrong body', { b: 'wrong' }),
     STOP,
-  ],
+  ].map((s) => ({ ...s, differences: [...(s.differences ?? []), rcptList] })),
 };
 
 export const fallbacks: CaseSpec = {
@@ -102,7 +120,7 @@ export const combined: CaseSpec = {
  * fwmark-global-fallback: ldirectord's fallback for fwmark 8 is the broken `-r :0` (its ipvsadm
  * command fails, its log and mail say ":0"); lvsd's is the global fallback's address with port 0.
  */
-function fwmarkFallback(active: boolean): DifferenceUse {
+function fwmarkFallback(stage: 'start' | 'on' | 'off'): DifferenceUse {
   return {
     id: 'fwmark-global-fallback',
     apply(ld: View, _lv: View, w: World) {
@@ -110,7 +128,13 @@ function fwmarkFallback(active: boolean): DifferenceUse {
       const fix = (s: string) => s.replace(/fallback server: :0 \(8\)/, `fallback server: ${fb} (8)`);
       ld.log = ld.log.map(fix);
       ld.mails = ld.mails.map(fix);
-      if (active) ld.table = [...ld.table, `-a -f 8 -r ${fb} -g -w 1`].sort();
+      if (stage === 'on') ld.table = [...ld.table, `-a -f 8 -r ${fb} -g -w 1`].sort();
+      if (stage === 'off') {
+        // ldirectord's fallback never got into the table, so it has nothing to delete (or log).
+        const line = `Deleted fallback server: ${fb} (8)`;
+        ld.log.push(line);
+        ld.mails.push(`ops@compat.test [running] ${line}`);
+      }
     },
   };
 }
@@ -126,10 +150,10 @@ export const fwmark: CaseSpec = {
       ['virtual=8', `real=${w.ip(13)} gate`, ...HTTP, 'checkport=8080']));
   },
   steps: [
-    { ...START, differences: ['start-churn', fwmarkFallback(false)] },
+    { ...START, differences: ['start-churn', fwmarkFallback('start')] },
     step('a refuses', { a: 'refuse' }),
-    step('all down: fallbacks', { a: 'refuse', b: 'refuse', c: 'refuse' }, { differences: [fwmarkFallback(true)] }),
-    step('a and c back', { a: 'ok', c: 'ok' }, { differences: [fwmarkFallback(false)] }),
+    step('all down: fallbacks', { a: 'refuse', b: 'refuse', c: 'refuse' }, { differences: [fwmarkFallback('on')] }),
+    step('a and c back', { a: 'ok', c: 'ok' }, { differences: [fwmarkFallback('off')] }),
     STOP,
   ],
 };
@@ -357,5 +381,34 @@ export const brokenReload: CaseSpec = {
   ],
 };
 
-export const FEATURES_1: CaseSpec[] = [quiescent, fallbacks, combined, fwmark, ipv6];
+/**
+ * https-cert-verify: ldirectord (LWP with verify_hostname => 0 on a current IO::Socket::SSL)
+ * still verifies the real's certificate chain, so a self-signed one fails its check; lvsd does
+ * not verify unless sslverify=yes. Expected: ldirectord's table and log as if the real were up.
+ */
+const httpsUp: DifferenceUse = {
+  id: 'https-cert-verify',
+  apply(ld: View, lv: View, w: World) {
+    const vip = `${w.ip(100)}:443`;
+    const added = `Added real server: ${w.ip(11)}:443 (${vip}) (Weight set to 3)`;
+    ld.table = [...ld.table, `-a -t ${vip} -r ${w.ip(11)}:443 -m -w 3`].sort();
+    // ldirectord's own start churn for the real ends in a delete; lvsd adds it once, after its check.
+    ld.log.push(added);
+    return lv.log.includes(added) ? [] : [`https-cert-verify: lvsd did not add the real with the self-signed certificate`];
+  },
+};
+
+export const httpsVerify: CaseSpec = {
+  name: 'https-verify',
+  title: 'https real with a self-signed certificate that no CA signed',
+  net: 50,
+  async setup(w) {
+    const tls = await w.tls();
+    await w.addReal('a', w.ip(11), 443, { kind: 'https', tls });
+    w.writeConfig(cf(w, TIMEOUTS, [`virtual=${w.ip(100)}:443`, `real=${w.ip(11)}:443 masq 3`, 'service=https', 'request="/"', 'receive="OK"']));
+  },
+  steps: [{ ...START, differences: ['start-churn', httpsUp] }, STOP],
+};
+
+export const FEATURES_1: CaseSpec[] = [quiescent, fallbacks, combined, fwmark, ipv6, httpsVerify];
 export const FEATURES_2: CaseSpec[] = [drPorts, weights, maint, shared, brokenReload];

@@ -23,8 +23,8 @@ export interface CliResult {
 }
 
 /** The environment of both daemons and their CLIs: no tap hooks, no state file override. */
-function env(): NodeJS.ProcessEnv {
-  const e = cleanEnv();
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const e = cleanEnv(extra);
   delete e.LVSD_IPVS_STATE;
   delete e.PERLIO;
   return e;
@@ -91,14 +91,14 @@ export class Side {
     return run(process.execPath, [LVSD, '--ipvsadm', this.ipvsadm, '--pid-file', this.pidFile, ...args], this.dir);
   }
 
-  /** Start the daemon in the foreground with debug output (see the file comment). */
-  start(): void {
+  /** Start the daemon in the foreground with debug output (see the file comment); `extra`: more environment. */
+  start(extra: Record<string, string> = {}): void {
     const child =
       this.which === 'ldirectord'
-        ? spawn(LDIRECTORD, ['-d', this.cfg, 'start'], { cwd: this.dir, env: env(), stdio: ['ignore', 'pipe', 'pipe'] })
+        ? spawn(LDIRECTORD, ['-d', this.cfg, 'start'], { cwd: this.dir, env: env(extra), stdio: ['ignore', 'pipe', 'pipe'] })
         : spawn(process.execPath, [LVSD, '-d', '--ipvsadm', this.ipvsadm, '--pid-file', this.pidFile, this.cfg, 'start'], {
             cwd: this.dir,
-            env: env(),
+            env: env(extra),
             stdio: ['ignore', 'pipe', 'pipe'],
           });
     this.child = child;

@@ -33,6 +33,10 @@ export const DIFFERENCES = {
     readme: 'one mail per IPVS change',
     asserts: 'every step: mails are compared as (recipients, Log-Message) events, however many mails carry them',
   },
+  'mail-rcpt-list': {
+    readme: 'with `smtp=`, a comma-separated `emailalert` becomes one RCPT',
+    asserts: 'lvsd is expected to mail each mailed change to every address of the list; ldirectord\'s one RCPT is refused and it mails nothing',
+  },
   'readd-mail-text': {
     readme: 'the mail for a `Readd Quiescent` change says `Quiescent`',
     asserts: 'every step: ldirectord\'s "Quiescent real server" mail for a re-add is expected as "Readd Quiescent real server" from lvsd',
@@ -56,6 +60,10 @@ export const DIFFERENCES = {
   'failed-reload-mail': {
     readme: 'a reload whose config does not parse is only logged',
     asserts: 'lvsd is expected to mail it too (status reloading), where ldirectord sends nothing',
+  },
+  'https-cert-verify': {
+    readme: 'https checks fail on a real-server certificate no system CA signed',
+    asserts: 'a real with a self-signed certificate is expected up in lvsd (no verification unless sslverify=yes)',
   },
   'cli-config-error': {
     readme: '`stop`, `status` fail with exit 2 when the config has an error',

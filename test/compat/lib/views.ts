@@ -55,11 +55,11 @@ export function checksSince(side: Side, from: number): number {
   return counts.length === 0 ? 0 : Math.min(...counts);
 }
 
-export function viewOf(side: Side, table: string[], from: number, mails: Mail[]): View {
+export function viewOf(side: Side, table: string[], from: number, mails: Mail[], ignore?: RegExp): View {
   const raw = mails.filter((m) => m.from === side.which);
   return {
     table,
-    log: catalogue(side.lines.slice(from)),
+    log: catalogue(side.lines.slice(from)).filter((l) => !ignore?.test(l)),
     mails: raw.flatMap((m) => m.events.map((e) => `${[...m.rcpt].sort().join(',')} [${m.status}] ${e}`)),
     raw,
     why: side.lines
@@ -73,7 +73,7 @@ export function viewOf(side: Side, table: string[], from: number, mails: Mail[])
 /** lvsd's "Real server R (V) is down: reason" and ldirectord's debug verdicts. */
 const WHY = /^Real server \S+ \(.*\) is (up|down): |^DEBUG2: (check_\w+: .* is (up|down)|Return status: |Disabled real server=|Enabled  real server=)/;
 
-const eventOf = (mail: string): string => mail.replace(/^\S* \[\w+\] /, '');
+const eventOf = (mail: string): string => mail.replace(/^\S* \[[\w*]+\] /, '');
 
 /** ldirectord mails a re-added quiescent real as "Quiescent real server" (spec §7.18). */
 function readdMailText(ld: View): void {

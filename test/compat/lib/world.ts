@@ -32,7 +32,9 @@ export class World {
   readonly notes: string[] = [];
   /** a step has stopped the daemons: later steps only use the CLIs. */
   stopped = false;
-  private cert?: { cert: string; key: string };
+  /** more environment for ldirectord (e.g. SSL_CERT_FILE: the CA its HTTPS checks trust). */
+  ldEnv: Record<string, string> = {};
+  private cert?: { cert: string; key: string; file: string };
   private readonly cleanups: (() => unknown)[] = [];
 
   constructor(readonly spec: WorldSpec) {
@@ -54,14 +56,17 @@ export class World {
     return this.mail.host;
   }
 
-  /** A self-signed certificate (PEM texts) for https reals; made without blocking the event loop. */
-  async tls(): Promise<{ cert: string; key: string }> {
+  /**
+   * A self-signed certificate for https reals: PEM texts, and `file`, the certificate's path (a
+   * CA file for SSL_CERT_FILE). Made without blocking the event loop.
+   */
+  async tls(): Promise<{ cert: string; key: string; file: string }> {
     if (!this.cert) {
       const cert = join(this.dir, 'cert.pem');
       const key = join(this.dir, 'key.pem');
       await promisify(execFile)('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
         '-keyout', key, '-out', cert, '-subj', '/CN=localhost', '-days', '2']);
-      this.cert = { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
+      this.cert = { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8'), file: cert };
     }
     return this.cert;
   }
@@ -122,7 +127,7 @@ export class World {
 
   /** Start both daemons; ldirectord's pid file is planted once it is past its own check of it. */
   async startDaemons(): Promise<void> {
-    this.ld.start();
+    this.ld.start(this.ldEnv);
     this.lv.start();
     await waitUntil(() => this.ld.lines.some((l) => /^Starting Linux Director .* with pid: \d+/.test(l)) || !this.ld.running, 60_000);
     this.ld.plantPidFile();
