@@ -1,14 +1,13 @@
 // Wires the one-way pipeline: config → bindings → scheduler → checkers → health book →
 // desired table → reconciler → IPVS driver. Everything else listens on `bus`.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Config } from '../config/model.js';
-import { effective, hostPort, virtualLabel } from '../config/effective.js';
+import { effective, virtualLabel } from '../config/effective.js';
 import { loadConfig } from '../config/load.js';
 import type { Checker, CheckTarget } from '../checks/types.js';
 import type { IpvsDriver, Table } from '../ipvs/types.js';
 import { serviceKeyString } from '../ipvs/types.js';
 import { HealthBook } from '../health/book.js';
+import { Maintenance } from '../health/maintenance.js';
 import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
 import { bindingsOf, type Binding } from '../health/targets.js';
 import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService } from '../table/desired.js';
@@ -52,6 +51,7 @@ export class Daemon {
   private firstRound = new Set<string>();
   private firstRoundDone?: () => void;
   private stopping = false;
+  private maint?: { dir: string | undefined; names: Maintenance };
   private reloads: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly opts: DaemonOptions) {
@@ -267,9 +267,8 @@ export class Daemon {
 
   private maintenance(t: CheckTarget): string | undefined {
     const dir = this.config.global.maintenancedir;
-    if (!dir) return undefined;
-    const names = [hostPort(t.host, t.rport), t.family === 6 ? `[${t.host}]` : t.host];
-    return names.some((n) => existsSync(join(dir, n))) ? 'Server in maintenance' : undefined;
+    if (!this.maint || this.maint.dir !== dir) this.maint = { dir, names: new Maintenance(dir) };
+    return this.maint.names.reason(t.host, t.rport, t.family);
   }
 }
 
