@@ -195,6 +195,7 @@ async function runHost() {
   const { runInVm, unavailableReason } = await import('./vm.js');
   const why = unavailableReason();
   if (why) { console.error(`capture-ipvsadm: ${why}`); return 1; }
+  fs.mkdirSync(path.join(here, '.cache'), { recursive: true });
   const out = fs.mkdtempSync(path.join(here, '.cache', 'capture-'));
   try {
     const r = await runInVm({

@@ -33,6 +33,7 @@ if (why) {
 }
 // A private build: others may rebuild dist/ while the guest reads it (it would see half-written
 // files). tsc emits despite type errors; those fail `npm test`, not this suite.
+fs.mkdirSync(path.join(here, '.cache'), { recursive: true }); // a fresh clone has none yet
 const tree = fs.mkdtempSync(path.join(here, '.cache', 'tree-'));
 const cleanup = () => fs.rmSync(tree, { recursive: true, force: true });
 process.on('exit', cleanup);
