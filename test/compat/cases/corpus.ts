@@ -1,5 +1,5 @@
 // The corpus (test/fixtures/configs) run by both daemons. Each file is used as it is, except:
-//  * real= addresses become loopback addresses of the case (192.168.6.2 → 127.<net>.0.2, ...),
+//  * real= addresses become loopback addresses of the case (192.168.6.2 → 127.<net>.<s>.2, ...),
 //    ports kept; virtual addresses stay (they only live in the stand-in's table);
 //  * a header of global lines is put in front: logfile= (where ldirectord's CLI commands log;
 //    both daemons run with -d and log to stderr), emailalert= and smtp= (the mail sink), and
@@ -115,8 +115,8 @@ export const wjesus: CaseSpec = {
   async setup(w) {
     const map: Record<string, string> = {};
     for (const [n, x, y] of [['a', 1, 1], ['b', 1, 2], ['c', 2, 1], ['d', 2, 2]] as const) {
-      await w.addReal(n, w.ip(x, y), 22);
-      map[`192.168.${x}.${y}`] = w.ip(x, y);
+      await w.addReal(n, w.ip(10 * x + y), 22);
+      map[`192.168.${x}.${y}`] = w.ip(10 * x + y);
     }
     const script = w.file('check.sh', CHECK_SH, 0o755);
     const text = relocate(fixture(WJESUS), map)
@@ -131,7 +131,7 @@ export const wjesus: CaseSpec = {
     { name: 'a back, c answers the wrong body', act: (w) => w.set({ a: 'ok', c: 'wrong' }) },
     { name: 'all down', act: (w) => w.set({ a: 'refuse', b: 'refuse', c: 'refuse', d: 'refuse' }) },
     { name: 'one back', act: (w) => w.set({ d: 'ok' }) },
-    autoreloadStep('edited: a real weight 2→5', (t, w) => t.replace(`real=${w.ip(2, 2)}:22 masq 2`, `real=${w.ip(2, 2)}:22 masq 5`)),
+    autoreloadStep('edited: a real weight 2→5', (t, w) => t.replace(`real=${w.ip(22)}:22 masq 2`, `real=${w.ip(22)}:22 masq 5`)),
     STOP,
   ],
 };
@@ -146,9 +146,9 @@ export const mariadb: CaseSpec = {
     const db = await startCorpusMariaDb();
     w.onCleanup(db.stop);
     for (const [n, h] of [['a', 101], ['b', 102]] as const) {
-      await w.addReal(n, w.ip(208, h), 3306, { kind: 'proxy', target: { host: '127.0.0.1', port: db.port } });
+      await w.addReal(n, w.ip(h), 3306, { kind: 'proxy', target: { host: '127.0.0.1', port: db.port } });
     }
-    w.writeConfig(header(w) + relocate(fixture(MARIADB), { '192.168.208.101': w.ip(208, 101), '192.168.208.102': w.ip(208, 102) }));
+    w.writeConfig(header(w) + relocate(fixture(MARIADB), { '192.168.208.101': w.ip(101), '192.168.208.102': w.ip(102) }));
   },
   steps: [
     START,

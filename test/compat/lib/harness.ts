@@ -35,7 +35,7 @@ export interface StepSpec {
 export interface CaseSpec {
   name: string;
   title: string;
-  /** the case's own addresses: 127.<net>.0.0/16 (cases run in parallel). */
+  /** the case's own addresses: 127.<net>.<s>.x (cases run in parallel; world.ts picks s). */
   net: number;
   /** checks per real before a step is compared (default 3: failurecount 1 + one in flight + one spare). */
   checks?: number;
@@ -132,7 +132,7 @@ export async function runCase(spec: CaseSpec): Promise<CaseReport> {
 export function runAll(specs: CaseSpec[], jobs = Number(process.env.LVSD_COMPAT_JOBS ?? 2)): Map<string, Promise<CaseReport>> {
   const nets = new Set<number>();
   for (const s of specs) {
-    if (nets.has(s.net)) throw new Error(`two cases on 127.${s.net}/16`);
+    if (nets.has(s.net)) throw new Error(`two cases on 127.${s.net}.x.x`);
     nets.add(s.net);
   }
   const gate = limit(jobs);

@@ -1,7 +1,7 @@
 // One case's world: its directory and config file, its real servers and mail sink, and the two
 // daemons' sides; CLI commands run against both and compared.
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,10 +14,17 @@ import { Real, UdpReal, type Mode, type RealOptions } from './reals.js';
 /** What a step can switch: an HTTP/HTTPS/proxy real or a UDP one. */
 export type AnyReal = Real | UdpReal;
 
+/**
+ * The third octet of every case address, chosen per test process: on gVisor a listening port
+ * with connections in TIME-WAIT from an earlier run cannot be bound again for minutes, so runs
+ * in a row must not reuse addresses. LVSD_COMPAT_SUBNET picks one (to repeat a run exactly).
+ */
+const SUBNET = Number(process.env.LVSD_COMPAT_SUBNET ?? 1 + Math.floor(Math.random() * 250));
+
 /** What a World needs of its case. */
 export interface WorldSpec {
   name: string;
-  /** the case's own addresses: 127.<net>.0.0/16 (cases run in parallel). */
+  /** the case's own addresses: 127.<net>.x.y (cases run in parallel). */
   net: number;
 }
 
@@ -43,12 +50,12 @@ export class World {
     this.cfg = join(this.dir, `compat-${spec.name}.cf`);
     this.ld = new Side('ldirectord', this.dir, this.cfg);
     this.lv = new Side('lvsd', this.dir, this.cfg);
-    this.mail = new MailCatcher(this.ip(0, 25));
+    this.mail = new MailCatcher(this.ip(25));
   }
 
-  /** 127.<net>.a.b, or 127.<net>.0.a. */
-  ip(a: number, b?: number): string {
-    return b === undefined ? `127.${this.spec.net}.0.${a}` : `127.${this.spec.net}.${a}.${b}`;
+  /** 127.<net>.<SUBNET>.host: the case's address `host`. */
+  ip(host: number): string {
+    return `127.${this.spec.net}.${SUBNET}.${host}`;
   }
 
   /** The mail sink's address, for smtp=. */
@@ -118,6 +125,7 @@ export class World {
    * `expect` replaces that comparison where a documented difference applies.
    */
   async both(args: string[], expect?: (ld: CliResult, lv: CliResult) => string[]): Promise<{ ld: CliResult; lv: CliResult }> {
+    if (this.ld.running && !existsSync(this.ld.pidFile)) this.notes.push(`ldirectord's pid file ${this.ld.pidFile} is gone before "${args.join(' ')}"`);
     const [ld, lv] = await Promise.all([this.ld.cli(args), this.lv.cli(args)]);
     const label = `cli ${args.map((a) => (a === this.cfg ? 'CFG' : a)).join(' ')}`;
     const found = expect ? expect(ld, lv) : cliMismatch(ld, lv, this);
@@ -129,8 +137,10 @@ export class World {
   async startDaemons(): Promise<void> {
     this.ld.start(this.ldEnv);
     this.lv.start();
-    await waitUntil(() => this.ld.lines.some((l) => /^Starting Linux Director .* with pid: \d+/.test(l)) || !this.ld.running, 60_000);
-    this.ld.plantPidFile();
+    // Planted before ldirectord has looked for it, the file would make it exit ("start" when running).
+    const started = await waitUntil(() => this.ld.lines.some((l) => /^Starting Linux Director .* with pid: \d+/.test(l)) || !this.ld.running, 240_000);
+    if (started && this.ld.running) this.ld.plantPidFile();
+    else this.notes.push(`ldirectord did not start: ${this.ld.lines.slice(-5).join(' | ')}`);
   }
 
   async cleanup(): Promise<void> {
@@ -138,6 +148,8 @@ export class World {
     await Promise.allSettled([...this.reals.values()].map((r) => r.close()));
     await this.mail.close();
     for (const fn of this.cleanups.reverse()) await fn();
+    // LVSD_COMPAT_KEEP=1 keeps the case's directory (config, both tables and their ipvsadm logs).
+    if (process.env.LVSD_COMPAT_KEEP) return;
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
