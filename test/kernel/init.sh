@@ -36,7 +36,11 @@ mount --move /dev /newroot/dev
 mkdir -p /newroot/dev/pts /newroot/dev/shm
 mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs -o mode=1777 tmpfs /newroot/dev/shm
+# A project checked out under /tmp would vanish under the guest's own /tmp: keep it visible.
+read -r HOSTCWD < /job/hostcwd 2>/dev/null || HOSTCWD=
+case "$HOSTCWD" in /tmp/?*) mkdir -p /rw/cwd && mount --bind "/newroot$HOSTCWD" /rw/cwd || HOSTCWD= ;; *) HOSTCWD= ;; esac
 mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
+[ -z "$HOSTCWD" ] || { mkdir -p "/newroot$HOSTCWD" && mount --move /rw/cwd "/newroot$HOSTCWD"; } || die "cannot keep $HOSTCWD visible"
 mount -t tmpfs -o mode=0755 tmpfs /newroot/run
 mkdir -p "/newroot$HOSTJOB" && mount --bind /job "/newroot$HOSTJOB" || die "cannot bind the job share"
 

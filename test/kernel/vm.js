@@ -138,6 +138,7 @@ export async function runInVm(opts) {
   fs.mkdirSync(jobDir, { recursive: true });
   for (const f of ['stdout', 'stderr', 'exitcode', 'started']) fs.rmSync(path.join(jobDir, f), { force: true });
   fs.writeFileSync(path.join(jobDir, 'hostpath'), jobDir + '\n');
+  fs.writeFileSync(path.join(jobDir, 'hostcwd'), (opts.cwd ?? process.cwd()) + '\n'); // kept visible if under /tmp
   fs.writeFileSync(path.join(jobDir, 'cmd.sh'), commandScript(opts.argv, opts.cwd ?? process.cwd(),
     { ...guestEnv(), ...opts.env, LVSD_VM_OUT: jobDir }));
 
