@@ -13,6 +13,8 @@ import type { CheckTarget, Checker, CheckResult } from './types.js';
 
 export const MAX_REDIRECTS = 7;
 export const BODY_CAP = 1024 * 1024;
+/** Set here, not left to undici's default: that follows --max-http-header-size in NODE_OPTIONS. */
+export const HEADER_CAP = 16 * 1024;
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
 
 export function bareHost(host: string): string {
@@ -69,6 +71,7 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<str
 
 async function fetchHop(t: CheckTarget, hop: Hop, wantBody: boolean, signal: AbortSignal): Promise<HopResponse> {
   const client = new Client(hop.proxy ?? hop.url.origin, {
+    maxHeaderSize: HEADER_CAP,
     connect: {
       rejectUnauthorized: t.sslverify,
       timeout: t.negotiatetimeout * 1000,

@@ -20,13 +20,32 @@ type Behaviour = (sock: net.Socket, request: Buffer) => void;
 const HTTP = ['service=http', 'request="/"', 'receive="OK"'];
 const HTTPS = ['service=https', 'request="/"', 'receive="OK"'];
 
-/** A TCP server that waits for a request (up to `until`), then hands the socket to `behave`. */
-async function tcpServer(kind: string, host: string, section: string[], behave: Behaviour, until: RegExp | 'connect' = /\r\n\r\n/): Promise<Hostile> {
+/** A server on `host` (any port) whose close() also ends every connection still open. */
+export async function listenTracked(host: string, onConnection: (sock: net.Socket) => void, opts: net.ServerOpts = {}): Promise<{ port: number; close(): Promise<void> }> {
   const socks = new Set<net.Socket>();
-  const server = net.createServer((sock) => {
+  const server = net.createServer(opts, (sock) => {
     socks.add(sock);
     sock.on('error', () => {});
     sock.on('close', () => socks.delete(sock));
+    onConnection(sock);
+  });
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(0, host, () => ok());
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        socks.forEach((s) => s.destroy());
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A TCP server that waits for a request (up to `until`), then hands the socket to `behave`. */
+async function tcpServer(kind: string, host: string, section: string[], behave: Behaviour, until: RegExp | 'connect' = /\r\n\r\n/): Promise<Hostile> {
+  const { port, close } = await listenTracked(host, (sock) => {
     if (until === 'connect') return behave(sock, Buffer.alloc(0));
     let got = Buffer.alloc(0);
     const onData = (d: Buffer) => {
@@ -38,22 +57,7 @@ async function tcpServer(kind: string, host: string, section: string[], behave: 
     };
     sock.on('data', onData);
   });
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, host, () => ok());
-  });
-  return {
-    kind,
-    host,
-    port: (server.address() as net.AddressInfo).port,
-    section,
-    protocol: 'tcp',
-    close: () =>
-      new Promise<void>((r) => {
-        socks.forEach((s) => s.destroy());
-        server.close(() => r());
-      }),
-  };
+  return { kind, host, port, section, protocol: 'tcp', close };
 }
 
 /** Call `tick` every `ms` until the socket closes. */
