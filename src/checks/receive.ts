@@ -4,12 +4,14 @@
 // RegExp on its own thread, so matching runs on worker threads: a match that outlives its time
 // limit, or whose check is aborted, has its worker terminated (V8 stops the regex at once) and
 // reports a clear reason, while the daemon's event loop (every other check, the IPVS table,
-// signals) never waits for it.
+// signals) never waits for it. Patterns that cannot backtrack at all (receive-linear.ts) are
+// matched in place.
 //
 // Why not a linear-time engine (re2, re2-wasm): receive is a Perl pattern, translated with
 // lookaheads and backreferences (atomic groups, possessive quantifiers, \1, (?=...)), which
 // RE2 does not support. A worker keeps ldirectord's semantics for every pattern lvsd accepts.
 import { Worker } from 'node:worker_threads';
+import { cannotBacktrack } from './receive-linear.js';
 
 /** How long one match may run before its worker is killed. Sane patterns need milliseconds, even on 1 MiB. */
 export const MATCH_LIMIT_MS = 1000;
@@ -140,6 +142,12 @@ export async function matchReceive(re: RegExp, text: string | readonly string[],
   const texts = typeof text === 'string' ? [text] : [...text];
   if (texts.length === 0) return false;
   if (signal?.aborted) throw new Error('aborted');
+  // A pattern that cannot backtrack (a literal, most receives) is matched here: a worker round
+  // trip would cost more than the check it belongs to.
+  if (cannotBacktrack(re)) {
+    const plain = re.global || re.sticky ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')) : re;
+    return texts.some((t) => plain.test(t));
+  }
   const hit = await new Promise<number>((resolve, reject) => {
     const job: Job = { source: re.source, flags: re.flags, texts, limitMs, signal, resolve, reject };
     // Aborted while waiting for a worker: leave the queue at once.
