@@ -49,6 +49,8 @@ export interface LoggerOptions {
 
 export interface LvsdLogger {
   log(level: Level, message: string): void;
+  /** whether lines of this level are written anywhere. */
+  enabled(level: Level): boolean;
   /** Reopen the log file (SIGUSR1, SIGHUP, logrotate's postrotate). */
   reopen(): void;
   close(): Promise<void>;
@@ -139,9 +141,10 @@ export function createLogger(opts: LoggerOptions): LvsdLogger {
     targets.push(`syslog:${logfile.toLowerCase()}`);
   }
 
+  const level: Level = opts.debug || opts.verbose ? 'debug' : 'info';
   const logger = winston.createLogger({
     levels: LEVELS,
-    level: opts.debug || opts.verbose ? 'debug' : 'info',
+    level,
     exitOnError: false,
     transports: sinks.map((s) => new SinkTransport(s)),
   });
@@ -149,9 +152,11 @@ export function createLogger(opts: LoggerOptions): LvsdLogger {
   let closed = false;
   return {
     targets,
-    log(level, message) {
-      if (closed) return;
-      logger.log({ level, message: oneLine(message), at: new Date() });
+    enabled: (l) => LEVELS[l] <= LEVELS[level],
+    log(l, message) {
+      // Dropped lines (a debug line per check) never reach winston: its pipeline costs per call.
+      if (closed || LEVELS[l] > LEVELS[level]) return;
+      logger.log({ level: l, message: oneLine(message), at: new Date() });
     },
     reopen() {
       file?.reopen();
@@ -168,7 +173,7 @@ export function createLogger(opts: LoggerOptions): LvsdLogger {
 }
 
 /** The log lines the daemon's events stand for (ldirectord's texts where it has one). */
-export function eventLines(bus: DaemonBus, log: (level: Level, message: string) => void): () => void {
+export function eventLines(bus: DaemonBus, log: (level: Level, message: string) => void, enabled: (level: Level) => boolean = () => true): () => void {
   const on = <K extends keyof DaemonEvents>(name: K, fn: (...a: DaemonEvents[K]) => void) => {
     bus.on(name, fn as never);
     return () => void bus.off(name, fn as never);
@@ -189,7 +194,8 @@ export function eventLines(bus: DaemonBus, log: (level: Level, message: string) 
     on('reload', (e) => log('debug', e.ok ? `Reloaded configuration file '${e.file}'` : `Reload of '${e.file}' failed: ${e.error ?? 'unknown error'}`)),
     on('state', (e) => log('debug', `Daemon state: ${e.state}`)),
     on('log', (e) => log(e.level, e.message)),
-    on('check', (e) => log('debug', `Check ${e.key}: ${e.result.ok ? 'up' : 'down'} ${e.result.message} (${Math.round(e.latencyMs)} ms)`)),
+    // one per check: not even formatted unless debug lines are written
+    on('check', (e) => enabled('debug') && log('debug', `Check ${e.key}: ${e.result.ok ? 'up' : 'down'} ${e.result.message} (${Math.round(e.latencyMs)} ms)`)),
     on('applied', (e) => log('debug', `Applied ${e.changes} IPVS change${e.changes === 1 ? '' : 's'}`)),
   ];
   return () => offs.forEach((off) => off());
@@ -198,7 +204,7 @@ export function eventLines(bus: DaemonBus, log: (level: Level, message: string) 
 /** The daemon's logger, subscribed to its bus. close() unsubscribes and closes the files. */
 export function attachLogger(bus: DaemonBus, opts: LoggerOptions): LvsdLogger {
   const logger = createLogger(opts);
-  const detach = eventLines(bus, logger.log);
+  const detach = eventLines(bus, logger.log, logger.enabled);
   return {
     ...logger,
     close() {
