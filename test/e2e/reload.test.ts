@@ -55,9 +55,12 @@ t.test('autoreload: add a real, change a weight, remove a virtual, break the syn
   mark = invocations(state).length;
   saveByRename(cfgPath, cf({ reals: [[a!, 1], [b!, 7]] }));
   await waitFor('removed real deleted', async () => (await weightOf(state, '127.0.0.100:80', c!.addr)) === undefined);
+  // The log line follows the kernel write: wait for it rather than read the output at once.
+  const purged = `Purged real server (start): ${c!.addr} (127.0.0.100:80)`;
+  await waitFor('removal logged', () => lvsd.out.includes(purged));
   const drained = lvsd.out.indexOf(`Quiescent real server: ${c!.addr} (127.0.0.100:80) (Weight set to 0)`);
   t.ok(drained > 0, 'drained to weight 0 first');
-  t.ok(lvsd.out.indexOf(`Purged real server (start): ${c!.addr} (127.0.0.100:80)`) > drained, 'then deleted (ldirectord\'s text for a real a reload removed)');
+  t.ok(lvsd.out.indexOf(purged) > drained, 'then deleted (ldirectord\'s text for a real a reload removed)');
   t.same(churn(state, mark, a!), []);
 
   // 3. a broken config: the running one stays in force, the error names file and line.
