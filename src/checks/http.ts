@@ -16,6 +16,8 @@ export const BODY_CAP = 1024 * 1024;
 /** Set here, not left to undici's default: that follows --max-http-header-size in NODE_OPTIONS. */
 export const HEADER_CAP = 16 * 1024;
 const REDIRECT_CODES = new Set([301, 302, 303, 307, 308]);
+/** Handed to the per-hop client's destroy: its default is a new error (and stack) per check. */
+const HOP_DONE = new Error('health check hop finished');
 
 export function bareHost(host: string): string {
   return host.replace(/^\[(.*)\]$/, '$1');
@@ -100,7 +102,7 @@ async function fetchHop(t: CheckTarget, hop: Hop, wantBody: boolean, signal: Abo
       body,
     };
   } finally {
-    client.destroy().catch(() => {});
+    client.destroy(HOP_DONE).catch(() => {});
   }
 }
 
