@@ -51,17 +51,20 @@ t.test('quiescent=no: a dead real is removed, all dead promotes the fallback, on
   await reals[1]!.stop();
   await waitFor('dead real removed', async () => await weightOf(state, reals[1]!.addr) === undefined);
   t.equal(await weightOf(state, reals[0]!.addr), 2, 'healthy reals untouched');
+  await lvsd.logged(`Deleted real server: ${reals[1]!.addr} (${VIP})`);
   t.match(lvsd.out, `Deleted real server: ${reals[1]!.addr} (${VIP})`, 'ldirectord log text');
 
   await reals[0]!.stop();
   await reals[2]!.stop();
   await waitFor('fallback promoted', async () => await weightOf(state, fb!.addr) === 1);
   t.equal((await saved(state)).filter((l) => l.startsWith('-a')).length, 1, 'only the fallback is left');
+  await lvsd.logged(`Added fallback server: ${fb!.addr} (${VIP}) (Weight set to 1)`);
   t.match(lvsd.out, `Added fallback server: ${fb!.addr} (${VIP}) (Weight set to 1)`);
 
   await reals[0]!.start();
   await waitFor('real back', async () => await weightOf(state, reals[0]!.addr) === 2);
   await waitFor('fallback gone', async () => await weightOf(state, fb!.addr) === undefined);
+  await lvsd.logged(`Deleted fallback server: ${fb!.addr} (${VIP})`);
   t.match(lvsd.out, `Deleted fallback server: ${fb!.addr} (${VIP})`);
 });
 
@@ -70,9 +73,11 @@ t.test('quiescent=yes: a dead real stays at weight 0 and gets its weight back', 
   await waitFor('all reals in the table', () => allIn(state, reals));
   await reals[2]!.stop();
   await waitFor('quiesced', async () => await weightOf(state, reals[2]!.addr) === 0);
+  await lvsd.logged(`Quiescent real server: ${reals[2]!.addr} (${VIP}) (Weight set to 0)`);
   t.match(lvsd.out, `Quiescent real server: ${reals[2]!.addr} (${VIP}) (Weight set to 0)`);
   await reals[2]!.start();
   await waitFor('restored', async () => await weightOf(state, reals[2]!.addr) === 4);
+  await lvsd.logged(`Restored real server: ${reals[2]!.addr} (${VIP}) (Weight set to 4)`);
   t.match(lvsd.out, `Restored real server: ${reals[2]!.addr} (${VIP}) (Weight set to 4)`);
 });
 
@@ -113,6 +118,7 @@ t.test('start adopts the kernel table: no healthy real removed or re-added, stra
   t.equal(await weightOf(state, reals[0]!.addr), 2, 'adopted real keeps its place and its (configured) weight');
   t.equal(await weightOf(state, '127.0.0.29:80'), undefined, 'a real the config does not name is purged');
   t.equal(await weightOf(state, '127.0.0.201:443', '127.0.0.200:443'), 1, 'an unmanaged virtual service is left alone');
+  await lvsd.logged(`Purged real server (start): 127.0.0.29:80 (${VIP})`);
   t.match(lvsd.out, `Purged real server (start): 127.0.0.29:80 (${VIP})`);
 
   await lvsd.stop();
@@ -126,6 +132,7 @@ t.test('cleanstop=no leaves the table as it is', async (t) => {
   const before = await saved(state);
   t.equal(await lvsd.stop(), 0, 'clean exit on SIGTERM');
   t.same(await saved(state), before);
+  await lvsd.logged('Linux Director Daemon terminated on signal: TERM');
   t.match(lvsd.out, 'Linux Director Daemon terminated on signal: TERM');
 });
 
@@ -150,5 +157,6 @@ t.test('DR real on another port: ipvsadm maps it to the virtual port; removal fi
   t.equal(invocations(state).slice(n).filter((l) => !/ -S| -L/.test(l)).length, 0, 'a steady DR real causes no writes (no add/edit churn)');
   await real.stop();
   await waitFor('mapped real removed', async () => await weightOf(state, mapped) === undefined);
+  await lvsd.logged(`Deleted real server: ${mapped} mapped from ${real.addr} (${VIP})`);
   t.match(lvsd.out, `Deleted real server: ${mapped} mapped from ${real.addr} (${VIP})`);
 });

@@ -30,6 +30,7 @@ t.test('maintenancedir: <ip>:<port>, <ip> and the reverse name force a real down
     unlinkSync(f);
     await waitFor(`removing ${name} brings it back`, async () => (await w()) === 3, 60000);
   }
+  await lvsd.logged(`Deleted real server: ${real.addr} (127.0.0.100:80)`);
   t.match(lvsd.out, `Deleted real server: ${real.addr} (127.0.0.100:80)`);
 });
 

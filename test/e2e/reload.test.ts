@@ -49,6 +49,7 @@ t.test('autoreload: add a real, change a weight, remove a virtual, break the syn
   await waitFor('removed virtual deleted', async () => !(await hasService(state, '127.0.0.101:80')));
   t.same(churn(state, mark, a!), [], 'an unchanged real is not touched');
   t.same(churn(state, mark, b!), [], 'a weight change is an edit, not a remove and re-add');
+  await lvsd.logged('Purged virtual server (start): 127.0.0.101:80');
   t.match(lvsd.out, 'Purged virtual server (start): 127.0.0.101:80');
 
   // 2. remove a real: drained to weight 0 first, then deleted.
@@ -96,6 +97,7 @@ t.test('SIGHUP reloads; a touch without a content change does not', async (t) =>
   t.equal(await weightOf(state, '127.0.0.100:80', b!.addr), undefined, 'autoreload=no: not applied');
   lvsd.child.kill('SIGHUP');
   await waitFor('HUP applies it', async () => (await weightOf(state, '127.0.0.100:80', b!.addr)) === 3);
+  await lvsd.logged('Reloading Linux Director Daemon config on signal');
   t.match(lvsd.out, 'Reloading Linux Director Daemon config on signal');
 });
 

@@ -119,6 +119,11 @@ export class LvsdProcess {
     this.exit = new Promise((r) => this.child.on('exit', (code) => r(code)));
   }
 
+  /** Wait until the daemon has written `text` (its log line follows the kernel write it reports). */
+  async logged(text: string): Promise<void> {
+    await waitFor(`log line "${text}"`, () => this.out.includes(text));
+  }
+
   /** Signal the daemon and wait for it; one that ignores the signal for 20 s is killed (and the exit is null). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exit;
