@@ -11,6 +11,10 @@
 //            --profile DIR           lvsd of scenario 1 runs under node --cpu-prof into DIR
 //            --kernel                scenario 6 also in the test VM (netlink, real ipvsadm)
 //            --keep                  keep the work dir (configs, traces, stand-in logs)
+//            --n 100,5000            only these sizes   --check http|connect   only this check
+//            (filters every scenario's plan: run the target sizes one at a time)
+//            --merge                 fold this run's entries into the existing latest.json (same
+//                                    scenario, daemon, N, check and driver replaced; others kept)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +42,9 @@ const { values: o } = parseArgs({
     profile: { type: 'string' },
     kernel: { type: 'boolean' },
     keep: { type: 'boolean' },
+    n: { type: 'string' },
+    check: { type: 'string' },
+    merge: { type: 'boolean' },
   },
 });
 
@@ -70,6 +77,18 @@ const PLAN = quick
       apply: { sizes: [1, 10, 100, 1000, 10000], repeats: 5, plain: true },
     };
 
+// --n / --check: keep only the plan entries asked for ([n, check] pairs, or bare sizes).
+const onlyN = o.n ? new Set(o.n.split(',').map(Number)) : undefined;
+for (const p of Object.values(PLAN)) {
+  for (const key of ['lvsd', 'ldirectord', 'plain']) {
+    if (!Array.isArray(p[key])) continue;
+    p[key] = p[key].filter((e) => {
+      const [n, check] = Array.isArray(e) ? e : [e, 'http'];
+      return (!onlyN || onlyN.has(n)) && (!o.check || check === o.check);
+    });
+  }
+}
+
 /** failures injected per detection/tarpit run: 5 % of N, at least 10, at most 100. */
 const kFor = (n) => Math.min(100, Math.max(10, Math.round(n / 20)));
 
@@ -88,7 +107,7 @@ async function repeat(times, fn) {
 
 function entry(fields, runs) {
   const ok = runs.filter((r) => !r.error);
-  return { ...fields, repeats: ok.length, errors: runs.filter((r) => r.error).map((r) => r.error), figures: spreadAll(ok), runs: ok };
+  return { ...fields, at: new Date().toISOString(), loadAvg: loadAverage(), repeats: ok.length, errors: runs.filter((r) => r.error).map((r) => r.error), figures: spreadAll(ok), runs: ok };
 }
 
 async function main() {
@@ -196,17 +215,47 @@ async function main() {
   }
   meta.loadEnd = loadAverage();
   meta.durationS = Math.round((Date.now() - started) / 1000);
-  const res = { meta, scenarios: sc };
-  res.ratios = ratios(sc);
-  sc.ratios = res.ratios;
-  res.targets = evaluateTargets(sc);
-  delete sc.ratios;
+  meta.args = process.argv.slice(2).join(' ');
   const dir = path.join(ROOT, 'bench', 'results');
+  const res = o.merge ? merged(path.join(dir, 'latest.json'), { meta, scenarios: sc }) : { meta, scenarios: sc };
+  res.ratios = ratios(res.scenarios);
+  res.scenarios.ratios = res.ratios;
+  res.targets = evaluateTargets(res.scenarios);
+  delete res.scenarios.ratios;
   fs.mkdirSync(dir, { recursive: true });
   writeAtomic(path.join(dir, 'latest.json'), `${JSON.stringify(res, null, 1)}\n`);
   writeAtomic(path.join(dir, 'latest.md'), markdown(res));
   log(`done in ${meta.durationS} s: bench/results/latest.md`);
   process.stdout.write(markdown(res));
+}
+
+/** The previous latest.json with this run's entries folded in; each run is listed in meta.runs. */
+function merged(file, res) {
+  let prev;
+  try {
+    prev = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return res;
+  }
+  const runOf = (m) => ({ date: m.date, args: m.args ?? '', commit: m.commit, loadStart: m.loadStart, loadEnd: m.loadEnd, durationS: m.durationS });
+  const key = (r) => [r.daemon, r.n, r.check, r.driver].join('|');
+  const sc = { ...prev.scenarios };
+  for (const [name, list] of Object.entries(res.scenarios)) {
+    if (!Array.isArray(list)) {
+      sc[name] = { ...sc[name], ...list };
+      continue;
+    }
+    const fresh = new Set(list.map(key));
+    sc[name] = [...(sc[name] ?? []).filter((r) => !fresh.has(key(r))), ...list];
+  }
+  const meta = {
+    ...res.meta,
+    repeats: Math.max(res.meta.repeats, prev.meta.repeats ?? 0),
+    quick: res.meta.quick && prev.meta.quick,
+    notes: [...new Set([...(prev.meta.notes ?? []), ...res.meta.notes])],
+    runs: [...(prev.meta.runs ?? [runOf(prev.meta)]), runOf(res.meta)],
+  };
+  return { meta, scenarios: sc };
 }
 
 async function applyScenario(session, p) {

@@ -111,7 +111,12 @@ export function markdown(res) {
   out.push(`# lvsd benchmark — ${m.date}${m.quick ? ' (--quick)' : ''}`, '');
   out.push(`Commit ${m.commit}, Node ${m.node}, ${m.cpus} cores (${m.cpuModel}); load average at start ${m.loadStart.join(' ')}, at end ${m.loadEnd?.join(' ') ?? '–'}. ` +
     `Driver: ${m.ipvsadm}. Figures are median (min–max) over ${m.repeats} repeat(s)${m.ldRepeats !== m.repeats ? ` (ldirectord: ${m.ldRepeats})` : ''}. ` +
-    'CPU is the daemon process alone (utime+stime); the machine is shared, see "machine busy".', '');
+    'CPU is the daemon process alone (utime+stime); the machine is shared, see "machine busy" and "load" (the 1-minute load average when the row was measured).', '');
+  if (m.runs?.length) {
+    out.push(`Merged from ${m.runs.length} runs (\`--merge\`; a later run replaces a row it measured again):`, '');
+    for (const r of m.runs) out.push(`- ${r.date} \`${r.args || '(full)'}\` at ${r.commit}, ${r.durationS ?? '?'} s, load ${r.loadStart?.join(' ') ?? '?'} → ${r.loadEnd?.join(' ') ?? '?'}`);
+    out.push('');
+  }
   out.push('## Targets', '', '| target | measured | met |', '|---|---|---|');
   for (const t of res.targets) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'not run' : t.met ? 'yes' : '**no**'}${t.note ? ` — ${t.note}` : ''} |`);
   out.push('');
@@ -121,25 +126,26 @@ export function markdown(res) {
     out.push('');
   }
   const key = (r) => [r.daemon, String(r.n), r.check ?? ''];
+  const load = (r) => fmt(r.loadAvg?.[0], 1);
   if (sc.steady?.length) {
     out.push('## 1. Steady state (checkinterval=1)', '');
-    out.push(table(sc.steady.map((r) => ({ key: key(r), figures: r.figures })), ['cores', 'projectedCores', 'cpuPerCheckMs', 'rssMB', 'checksPerSec', 'lagP50Ms', 'lagP99Ms', 'periodP50Ms', 'periodP99Ms', 'startupS', 'driverCores', 'farmCores', 'machineBusyCores'], ['daemon', 'N', 'check']));
+    out.push(table(sc.steady.map((r) => ({ key: [...key(r), load(r)], figures: r.figures })), ['cores', 'projectedCores', 'cpuPerCheckMs', 'rssMB', 'checksPerSec', 'lagP50Ms', 'lagP99Ms', 'periodP50Ms', 'periodP99Ms', 'startupS', 'driverCores', 'farmCores', 'machineBusyCores'], ['daemon', 'N', 'check', 'load']));
   }
   if (sc.detection?.length) {
     out.push(`## 2. Detection latency (interval 1 s, timeout ${sc.detection[0].timeoutS} s; failure → change at the driver)`, '');
-    out.push(table(sc.detection.map((r) => ({ key: [...key(r), String(r.k)], figures: r.figures })), ['refusedP50Ms', 'refusedP99Ms', 'blackholedP50Ms', 'blackholedP99Ms'], ['daemon', 'N', 'check', 'failures']));
+    out.push(table(sc.detection.map((r) => ({ key: [...key(r), String(r.k), load(r)], figures: r.figures })), ['refusedP50Ms', 'refusedP99Ms', 'blackholedP50Ms', 'blackholedP99Ms'], ['daemon', 'N', 'check', 'failures', 'load']));
   }
   if (sc.massfail?.length) {
     out.push('## 3. Mass failure (half of N at once)', '');
-    out.push(table(sc.massfail.map((r) => ({ key: [...key(r), r.driverName], figures: r.figures })), ['allOutMs', 'driverCalls', 'driverWrites'], ['daemon', 'N', 'check', 'driver']));
+    out.push(table(sc.massfail.map((r) => ({ key: [...key(r), r.driverName, load(r)], figures: r.figures })), ['allOutMs', 'driverCalls', 'driverWrites'], ['daemon', 'N', 'check', 'driver', 'load']));
   }
   if (sc.tarpit?.length) {
     out.push('## 4. Tarpit isolation (10 % accept and never answer; http, timeout 2 s)', '');
-    out.push(table(sc.tarpit.map((r) => ({ key: [r.daemon, String(r.n), String(r.k)], figures: r.figures })), ['withoutP50Ms', 'withoutP99Ms', 'withP50Ms', 'withP99Ms', 'delayP99Ms'], ['daemon', 'N', 'failures']));
+    out.push(table(sc.tarpit.map((r) => ({ key: [r.daemon, String(r.n), String(r.k), load(r)], figures: r.figures })), ['withoutP50Ms', 'withoutP99Ms', 'withP50Ms', 'withP99Ms', 'delayP99Ms'], ['daemon', 'N', 'failures', 'load']));
   }
   if (sc.reload?.length) {
     out.push('## 5. Reload (lvsd)', '');
-    out.push(table(sc.reload.map((r) => ({ key: [String(r.n)], figures: r.figures })), ['unchangedMs', 'unchangedWrites', 'unchangedMaxLagMs', 'changedMs', 'changedRulesWritten', 'changedMaxLagMs'], ['N']));
+    out.push(table(sc.reload.map((r) => ({ key: [String(r.n), load(r)], figures: r.figures })), ['unchangedMs', 'unchangedWrites', 'unchangedMaxLagMs', 'changedMs', 'changedRulesWritten', 'changedMaxLagMs'], ['N', 'load']));
   }
   if (sc.apply) {
     out.push('## 6. IPVS apply cost (one change set = one apply)', '', '| driver | set size | add set (ms) | delete set (ms) |', '|---|---|---|---|');
