@@ -124,7 +124,7 @@ export class LvsdProcess {
     await waitFor(`log line "${text}"`, () => this.out.includes(text));
   }
 
-  /** Signal the daemon and wait for it; one that ignores the signal for 60 s is killed (a bound for a loaded machine, where each stand-in ipvsadm call is a Node start-up) (and the exit is null). */
+  /** Signal the daemon and wait for it; one still running 60 s later is killed and the exit is null (a bound for a loaded machine, where each stand-in ipvsadm call starts Node). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exit;
     this.child.kill(signal);
