@@ -110,7 +110,7 @@ export function markdown(res) {
   const out = [];
   out.push(`# lvsd benchmark — ${m.date}${m.quick ? ' (--quick)' : ''}`, '');
   out.push(`Commit ${m.commit}, Node ${m.node}, ${m.cpus} cores (${m.cpuModel}); load average at start ${m.loadStart.join(' ')}, at end ${m.loadEnd?.join(' ') ?? '–'}. ` +
-    `Driver: ${m.ipvsadm}. Figures are median (min–max) over ${m.repeats} repeat(s)${m.ldRepeats !== m.repeats ? ` (ldirectord: ${m.ldRepeats})` : ''}. ` +
+    `Driver: ${m.ipvsadm}. Figures are median (min–max) over ${m.runs ? 'the repeats of the run that measured the row (one number: one repeat, or all alike)' : `${m.repeats} repeat(s)${m.ldRepeats !== m.repeats ? ` (ldirectord: ${m.ldRepeats})` : ''}`}. ` +
     'CPU is the daemon process alone (utime+stime); the machine is shared, see "machine busy" and "load" (the 1-minute load average when the row was measured).', '');
   if (m.runs?.length) {
     out.push(`Merged from ${m.runs.length} runs (\`--merge\`; a later run replaces a row it measured again):`, '');
