@@ -12,7 +12,7 @@ import { claimPidFile, removePidFile } from './pidfile.js';
 import { Daemon } from './daemon.js';
 import { DaemonBus } from './events.js';
 import { attachSubscribers } from './subscribers.js';
-import { ConfigWatcher } from './watch.js';
+import { ConfigWatcher, configDigest } from './watch.js';
 import { attachFallbackCommand, runHook } from './hooks.js';
 import { version } from '../version.js';
 import { STRICT_MODES_EXIT, strictModesProblem } from './strict-modes.js';
@@ -65,6 +65,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     return STRICT_MODES_EXIT;
   }
   let config: Config;
+  const loaded = await configDigest(opts.configPath); // before the read: an edit after it is seen
   try {
     config = await loadConfig(opts.configPath);
   } catch (e) {
@@ -99,6 +100,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   // The file is always watched; whether a change reloads is the current config's autoreload.
   const watcher = new ConfigWatcher({
     file: opts.configPath,
+    baseline: loaded,
     onChange: () => {
       const g = daemon.config.global;
       subs.log(`Configuration file '${opts.configPath}' has changed on disk`);

@@ -18,11 +18,17 @@ export interface WatchOptions {
    * file system without inotify is only seen this way (ldirectord polled the file every loop).
    */
   pollMs?: number;
-  /** called with the new content's digest when the content differs from the last one seen. */
+  /**
+   * The digest (configDigest) of the content the daemon runs, taken before it read the file. A
+   * change made while the daemon was starting, before the watch was in place, is then still seen.
+   */
+  baseline?: string;
+  /** called when the content differs from the last one seen. */
   onChange: () => void;
 }
 
-async function digest(file: string): Promise<string | undefined> {
+/** The digest the watcher compares, or undefined for a missing, unreadable or empty file. */
+export async function configDigest(file: string): Promise<string | undefined> {
   try {
     const content = await readFile(file);
     if (content.length === 0) return undefined; // truncated for a rewrite: wait for the content
@@ -43,7 +49,7 @@ export class ConfigWatcher {
   constructor(private readonly opts: WatchOptions) {}
 
   async start(): Promise<void> {
-    this.last = await digest(this.opts.file);
+    this.last = this.opts.baseline ?? (await configDigest(this.opts.file));
     // Watch the folders of the path as given and, for a symlink, of its target: a file that is
     // renamed over, deleted and re-created, or re-pointed is seen there, where a watch on the
     // file itself would be lost with its inode.
@@ -59,6 +65,7 @@ export class ConfigWatcher {
       if (files.has(resolve(path))) this.bump();
     });
     await new Promise<void>((r) => this.watcher!.once('ready', () => r()));
+    if (this.opts.baseline !== undefined) this.bump(); // edited while we were starting?
     const pollMs = this.opts.pollMs ?? 2000;
     if (pollMs > 0) {
       this.seen = await this.identity();
@@ -84,11 +91,6 @@ export class ConfigWatcher {
     this.bump(); // the digest decides whether the content really changed
   }
 
-  /** Forget the remembered content (after a reload that read the file itself). */
-  async rebase(): Promise<void> {
-    this.last = await digest(this.opts.file);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
@@ -103,7 +105,7 @@ export class ConfigWatcher {
   }
 
   private async settle(): Promise<void> {
-    const now = await digest(this.opts.file);
+    const now = await configDigest(this.opts.file);
     if (now === undefined || now === this.last) return;
     this.last = now;
     this.opts.onChange();

@@ -4,6 +4,7 @@ import t from 'tap';
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LvsdProcess, STAND_IN, TempDir, weightOf } from '../helpers/lvsd.js';
+import { ConfigWatcher, configDigest } from '../../src/daemon/watch.js';
 import { cf, daemon, servers, sleep, waitFor } from './helpers.js';
 
 const VIP = '127.0.1.160:80';
@@ -57,4 +58,21 @@ t.test('a file truncated for a rewrite is not a config with no virtual services'
   await waitFor('the written file applied', async () => (await weightOf(state, VIP, a!.addr)) === 4);
   t.notMatch(lvsd.out, 'Purged virtual server', 'the virtual service was never purged');
   t.equal(count(lvsd.out, ' - reread new configuration'), 1, 'one reload: the complete file');
+});
+
+t.test('an edit made while the daemon was starting (before the watch) is still seen', async (t) => {
+  const dir = new TempDir();
+  t.teardown(() => dir.remove());
+  const file = dir.file('lvsd.cf', 'checkinterval=1\n');
+  const untouched = dir.file('untouched.cf', 'checkinterval=1\n');
+  const calls = { edited: 0, untouched: 0 };
+  // The daemon takes the digest, loads the file and starts; the edit lands before the watch does.
+  const edited = new ConfigWatcher({ file, baseline: await configDigest(file), pollMs: 0, onChange: () => calls.edited++ });
+  const quiet = new ConfigWatcher({ file: untouched, baseline: await configDigest(untouched), pollMs: 0, onChange: () => calls.untouched++ });
+  writeFileSync(file, 'checkinterval=2\n');
+  t.teardown(() => Promise.all([edited.close(), quiet.close()]));
+  await Promise.all([edited.start(), quiet.start()]);
+  await waitFor('the edit noticed', () => calls.edited === 1);
+  await sleep(1000); // the debounce (300 ms) is over: an unchanged file must not have reloaded
+  t.same(calls, { edited: 1, untouched: 0 });
 });
