@@ -34,7 +34,10 @@ t.test('metrics and status.json follow health, IPVS failures and reloads', async
 
   await waitFor('both up in metrics', async () => {
     const m = await scrape();
-    return metric(m, 'lvsd_real_up', { real: ra }) === 1 && metric(m, 'lvsd_real_up', { real: rb }) === 1 && metric(m, 'lvsd_real_weight', { real: rb }) === 3;
+    // Both in the kernel and the first round done: the two reals' checks may end in different batches.
+    return metric(m, 'lvsd_real_up', { real: ra }) === 1 && metric(m, 'lvsd_real_up', { real: rb }) === 1
+      && metric(m, 'lvsd_real_weight', { real: ra }) !== undefined && metric(m, 'lvsd_real_weight', { real: rb }) === 3
+      && metric(m, 'lvsd_daemon_state', { state: 'running' }) === 1;
   });
   const r = await get(`${base}metrics`);
   t.equal(r.status, 200);
