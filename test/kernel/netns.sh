@@ -109,7 +109,12 @@ EOS
 }
 
 down() {
-  local ns
+  local ns l
+  # Host ends of the veths first: deleting one end removes both at once, while a deleted namespace
+  # takes its end down asynchronously and an `up` right after would find v-NAME still there.
+  for l in $(ip -o link show | awk -F': ' '$2 ~ /^v-/ {sub(/@.*/, "", $2); print $2}'); do
+    ip link del "$l" 2>/dev/null || true
+  done
   for ns in $(ip netns list | awk '$1 ~ /^lvs-/ {print $1}'); do
     ip netns pids "$ns" | xargs -r kill -9 2>/dev/null || true
     ip netns del "$ns"
