@@ -1,12 +1,14 @@
 // Guest-side pieces of the kernel suite: the namespaces (netns.sh), real servers (busybox httpd in
 // a real server's namespace), the client (client.js in the client namespace), lvsd itself, and the
 // kernel's table as `ipvsadm -S -n` shows it. Everything started here is stopped by its owner.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
+const execFileAsync = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../..');
 /** The compiled lvsd (bin/ and dist/): run.js's private build, else the project's own. */
@@ -172,6 +174,13 @@ export class Lvsd {
 
   reload() {
     this.proc.kill('SIGHUP');
+  }
+
+  /** `lvsd status --json` (through the daemon's control socket): the status document. */
+  async statusJson() {
+    // async: the client's counting must not stall while the CLI runs
+    const { stdout } = await execFileAsync(process.execPath, [path.join(TREE, 'bin/lvsd.js'), '--json', '--pid-file', this.pidFile, this.cfg, 'status']);
+    return JSON.parse(stdout).status;
   }
 
   async stop(signal = 'SIGTERM') {

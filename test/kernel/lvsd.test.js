@@ -192,6 +192,12 @@ for (const driver of DRIVERS) {
       await lvsd.until('rs3 at weight 0', same(expected({ weights, up: [1, 2], quiescent: true })));
       const tQ = Date.now();
       t.diagnostic(`rs3 seen at weight 0 at ${new Date(tQ).toISOString().slice(11, 23)}`);
+      // The status view tells the real kernel's truth: each weight it shows is the kernel's.
+      const status = await lvsd.statusJson();
+      const shown = status.virtuals.flatMap((v) => v.reals.filter((r) => r.kernelWeight !== null).map((r) => `${r.address} -w ${r.kernelWeight}`));
+      const inKernel = saved().filter((l) => l.startsWith('-a ')).map((l) => `${/ -r (\S+):\d+ /.exec(l)[1]} ${/-w \d+/.exec(l)[0]}`);
+      assert.deepEqual(shown.sort(), inKernel.sort(), 'lvsd status --json shows the kernel table');
+      assert.deepEqual(status.virtuals.map((v) => v.reals.find((r) => r.address === realIp(3)).health), ['down', 'down'], 'rs3 down in both services');
       await client.more(30);
       const c = client.count(client.results.length - client.results.filter((r) => r.t > tQ).length);
       t.diagnostic(`rs3 quiesced: ${fmt(c)}`);
