@@ -77,8 +77,11 @@ EOS
 
 up() {
   local n=${1:-3} i
+  # expire_nodest_conn=1, as on a production director: a new SYN that meets the connection entry of
+  # a real no longer in the service gets scheduled afresh instead of dropped until the entry expires.
   eval "$(w ipv4.ip_forward 1; w ipv6.conf.all.forwarding 1; w ipv6.conf.all.accept_dad 0; w ipv6.conf.default.accept_dad 0;
-    w ipv4.conf.all.send_redirects 0; w ipv4.conf.default.send_redirects 0)"
+    w ipv4.conf.all.send_redirects 0; w ipv4.conf.default.send_redirects 0;
+    w ipv4.vs.expire_nodest_conn 1)"
   {
     cat <<EOS
 link add lvsbr type bridge

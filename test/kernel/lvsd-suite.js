@@ -1,4 +1,4 @@
-// Runs INSIDE the test VM (node test/kernel/run.js): the real lvsd against the real kernel's IPVS,
+// Runs INSIDE the test VM (node test/kernel/run.js, through lvsd-ipvsadm.test.js and lvsd-netlink.test.js): the real lvsd against the real kernel's IPVS,
 // real servers (busybox httpd) in their own namespaces, and a client in another namespace sending
 // requests through the VIP the whole time, counted. Once per IPVS driver (LVSD_KERNEL_DRIVERS,
 // default "ipvsadm,netlink"). The latencies printed are measurements under software emulation,
