@@ -142,6 +142,7 @@ export function createLogger(opts: LoggerOptions): LvsdLogger {
   }
 
   const level: Level = opts.debug || opts.verbose ? 'debug' : 'info';
+  const enabled = (l: Level): boolean => LEVELS[l] <= LEVELS[level];
   const logger = winston.createLogger({
     levels: LEVELS,
     level,
@@ -152,10 +153,10 @@ export function createLogger(opts: LoggerOptions): LvsdLogger {
   let closed = false;
   return {
     targets,
-    enabled: (l) => LEVELS[l] <= LEVELS[level],
+    enabled,
     log(l, message) {
       // Dropped lines (a debug line per check) never reach winston: its pipeline costs per call.
-      if (closed || LEVELS[l] > LEVELS[level]) return;
+      if (closed || !enabled(l)) return;
       logger.log({ level: l, message: oneLine(message), at: new Date() });
     },
     reopen() {
