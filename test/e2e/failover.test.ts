@@ -1,6 +1,6 @@
 // End to end: real HTTP servers, the real lvsd process, the stand-in ipvsadm playing the kernel.
 import t, { type Test } from 'tap';
-import { RealServer, TempDir, LvsdProcess, ipvsadm, saved, invocations, waitFor, STAND_IN, weightOf as weightOfIn, weightsOf } from '../helpers/lvsd.js';
+import { RealServer, TempDir, LvsdProcess, daemon, ipvsadm, saved, invocations, waitFor, STAND_IN, weightOf as weightOfIn, weightsOf } from '../helpers/lvsd.js';
 
 const VIP = '127.0.0.100:80';
 
@@ -137,19 +137,12 @@ t.test('cleanstop=no leaves the table as it is', async (t) => {
 });
 
 t.test('DR real on another port: ipvsadm maps it to the virtual port; removal finds the mapped entry', async (t) => {
-  const dir = new TempDir();
   const real = await new RealServer('127.0.0.31').start();
-  const state = dir.file('ipvs.json');
-  const cfg = dir.file('lvsd.cf', [
+  t.teardown(() => real.stop());
+  const { state, lvsd } = daemon(t, [
     'checkinterval=1', 'checktimeout=1', 'negotiatetimeout=1', 'quiescent=no', '',
     `virtual=${VIP}`, `    real=${real.addr} gate 5`, '    service=http', '    receive="OK"', '',
   ].join('\n'));
-  const lvsd = new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', dir.file('pid'), cfg, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await real.stop();
-    dir.remove();
-  });
   const mapped = `${real.host}:80`;
   await waitFor('real added on the virtual port', async () => await weightOf(state, mapped) === 5);
   const n = invocations(state).length;

@@ -2,24 +2,18 @@
 import t from 'tap';
 import { mkdirSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { RealServer, TempDir, LvsdProcess, waitFor, weightOf, STAND_IN } from '../helpers/lvsd.js';
+import { RealServer, TempDir, LvsdProcess, daemon, waitFor, weightOf, STAND_IN } from '../helpers/lvsd.js';
 
 t.test('maintenancedir: <ip>:<port>, <ip> and the reverse name force a real down until the file goes', async (t) => {
   const dir = new TempDir();
   const real = await new RealServer('127.0.0.1').start();
   const maint = join(dir.path, 'maint');
   mkdirSync(maint);
-  const state = dir.file('ipvs.json');
-  const cfg = dir.file('lvsd.cf', [
+  t.teardown(() => real.stop());
+  const { state, lvsd } = daemon(t, [
     'checkinterval=1', 'checktimeout=2', 'negotiatetimeout=2', `maintenancedir=${maint}`, '',
     'virtual=127.0.0.100:80', `    real=${real.addr} masq 3`, '    service=http', '    receive="OK"', '',
-  ].join('\n'));
-  const lvsd = new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', dir.file('pid'), cfg, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await real.stop();
-    dir.remove();
-  });
+  ].join('\n'), { dir });
   const w = () => weightOf(state, '127.0.0.100:80', real.addr);
   await waitFor('real in the table', async () => (await w()) === 3, 60000);
   // /etc/hosts names 127.0.0.1 "localhost": the name lvsd finds by reverse lookup.

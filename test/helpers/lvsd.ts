@@ -1,4 +1,5 @@
 // Test harness: real HTTP servers on loopback, the real lvsd binary, the stand-in ipvsadm.
+import type { Test } from 'tap';
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { createServer, type Server } from 'node:http';
@@ -155,4 +156,31 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     c.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
   });
+}
+
+export interface Setup {
+  dir: TempDir;
+  state: string;
+  cfgPath: string;
+  pidFile: string;
+  lvsd: LvsdProcess;
+}
+
+/** The real daemon in the foreground on `text`, with extra CLI flags and environment. */
+export function daemon(t: Test, text: string, opts: { flags?: string[]; env?: Record<string, string>; dir?: TempDir } = {}): Setup {
+  const dir = opts.dir ?? new TempDir();
+  const state = dir.file('ipvs.json');
+  const cfgPath = dir.file('lvsd.cf', text);
+  const pidFile = dir.file('lvsd.pid');
+  const lvsd = new LvsdProcess(['-f', ...(opts.flags ?? []), '--ipvsadm', STAND_IN, '--pid-file', pidFile, cfgPath, 'start'], {
+    LVSD_IPVS_STATE: state,
+    ...opts.env,
+  });
+  t.teardown(async () => {
+    // a test may leave it stopped (SIGSTOP): it must be able to act on the TERM
+    lvsd.child.kill('SIGCONT');
+    await lvsd.stop();
+    dir.remove();
+  });
+  return { dir, state, cfgPath, pidFile, lvsd };
 }

@@ -2,7 +2,7 @@
 // file and stand-in kernel, and a datagram receiver for NOTIFY_SOCKET and syslog.
 import type { Test } from 'tap';
 import { bindReceiver, unixDgramAvailable } from '../../src/log/unix-dgram.js';
-import { LvsdProcess, RealServer, STAND_IN, TempDir, waitFor as waitForWithin } from '../helpers/lvsd.js';
+import { RealServer, waitFor as waitForWithin } from '../helpers/lvsd.js';
 
 export const noDgram = unixDgramAvailable() ? false : 'the unix-dgram native module did not build (npm rebuild unix-dgram)';
 
@@ -34,32 +34,7 @@ export function servers(t: Test, hosts: string[]): Promise<RealServer[]> {
   return Promise.all(list.map((r) => r.start()));
 }
 
-export interface Setup {
-  dir: TempDir;
-  state: string;
-  cfgPath: string;
-  pidFile: string;
-  lvsd: LvsdProcess;
-}
-
-/** The real daemon in the foreground on `text`, with extra CLI flags and environment. */
-export function daemon(t: Test, text: string, opts: { flags?: string[]; env?: Record<string, string>; dir?: TempDir } = {}): Setup {
-  const dir = opts.dir ?? new TempDir();
-  const state = dir.file('ipvs.json');
-  const cfgPath = dir.file('lvsd.cf', text);
-  const pidFile = dir.file('lvsd.pid');
-  const lvsd = new LvsdProcess(['-f', ...(opts.flags ?? []), '--ipvsadm', STAND_IN, '--pid-file', pidFile, cfgPath, 'start'], {
-    LVSD_IPVS_STATE: state,
-    ...opts.env,
-  });
-  t.teardown(async () => {
-    // a test may leave it stopped (SIGSTOP): it must be able to act on the TERM
-    lvsd.child.kill('SIGCONT');
-    await lvsd.stop();
-    dir.remove();
-  });
-  return { dir, state, cfgPath, pidFile, lvsd };
-}
+export { daemon, type Setup } from '../helpers/lvsd.js';
 
 /** A bound unix datagram socket; every datagram is kept with the time it arrived. */
 export function datagrams(t: Test, path: string, onMessage?: (text: string) => void): { text: string; at: bigint }[] {
