@@ -54,6 +54,8 @@ t.test('fallbackcommand runs keep their order: a slow start is not overtaken by 
   chmodSync(fb, 0o755);
   const { state } = daemon(t, cf(['quiescent=no'], [{ vip: VIP, reals: [[a!]], lines: [`fallbackcommand=${fb}`] }]), { dir });
   await waitFor('first stop', () => lines(out).length >= 1);
+  // the hook can run before the real's add reaches the table: see it in, or "out" passes at once
+  await waitFor('a in', async () => (await weightOf(state, VIP, a!.addr)) === 1);
   await a!.stop();
   await waitFor('a out', async () => (await weightOf(state, VIP, a!.addr)) === undefined);
   await a!.start(); // back while `start` still sleeps
