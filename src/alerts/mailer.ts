@@ -9,7 +9,7 @@
 //   * `Readd Quiescent` mails say what the log says (ldirectord's mail said `Quiescent`);
 //   * a reload whose config does not parse is mailed (ldirectord mailed no reloads);
 //   * the body ends with the virtual service's current state.
-import nodemailer, { type Mail } from 'nodemailer';
+import type { Mail } from 'nodemailer';
 import { existsSync } from 'node:fs';
 import { hostname as osHostname, userInfo } from 'node:os';
 import { effective, hostPort, virtualId } from '../config/effective.js';
@@ -168,7 +168,9 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
   const timeout = opts.smtpTimeoutMs ?? 10_000;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SMTP and sendmail transports differ
   const transports = new Map<string, Mail<any, any>>();
-  const transporter = (key: string): Mail<any, any> => {
+  const transporter = async (key: string): Promise<Mail<any, any>> => {
+    // Imported for the first mail: ~15 MB of RSS that a daemon which never mails need not carry.
+    const { default: nodemailer } = await import('nodemailer');
     let t = transports.get(key);
     if (!t) {
       if (key === 'sendmail') {
@@ -211,7 +213,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
               return 'root';
             }
           })();
-          await transporter(m.transport).sendMail({
+          await (await transporter(m.transport)).sendMail({
             from: m.from ?? { name: '', address: `${user}@${hostname}` },
             to: m.to,
             subject: m.subject,

@@ -2,10 +2,9 @@
 // negotiate turns of checktype=N) by service (spec §6).
 import { CombinedChecker } from './combined.js';
 import { connectChecker } from './connect.js';
-import { dnsChecker } from './dns.js';
 import { externalPerlChecker } from './external-perl.js';
 import { externalChecker } from './external.js';
-import { httpChecker } from './http.js';
+import { lazyChecker } from './lazy.js';
 import { pingChecker } from './ping.js';
 import { protocolCheckers } from './protocols/index.js';
 import { simpletcpChecker } from './simpletcp.js';
@@ -16,8 +15,9 @@ import type { CheckType, Service } from '../config/model.js';
 import type { CheckTarget, Checker } from './types.js';
 
 /** Negotiate checkers, one entry per service name. */
+const httpChecker = lazyChecker(async () => (await import('./http.js')).httpChecker);
 const negotiators: Partial<Record<Service, Checker>> = {
-  dns: dnsChecker,
+  dns: lazyChecker(async () => (await import('./dns.js')).dnsChecker),
   http: httpChecker,
   https: httpChecker,
   http_proxy: httpChecker,

@@ -6,6 +6,7 @@ import type net from 'node:net';
 import { checkerFor, negotiatorFor } from '../../src/checks/registry.js';
 import { connectChecker } from '../../src/checks/connect.js';
 import { dnsChecker } from '../../src/checks/dns.js';
+import type { LazyChecker } from '../../src/checks/lazy.js';
 import { externalChecker } from '../../src/checks/external.js';
 import { externalPerlChecker } from '../../src/checks/external-perl.js';
 import { httpChecker } from '../../src/checks/http.js';
@@ -27,10 +28,13 @@ t.test('checktype dispatch', async (t) => {
 
 t.test('negotiate dispatch by service', async (t) => {
   const cases: [Service, unknown][] = [
-    ['http', httpChecker], ['https', httpChecker], ['http_proxy', httpChecker], ['dns', dnsChecker],
     ['sip', sipChecker], ['simpletcp', simpletcpChecker], ['none', noneChecker],
   ];
   for (const [service, checker] of cases) t.equal(checkerFor(target({ service })), checker, service);
+  for (const service of ['http', 'https', 'http_proxy'] as const) {
+    t.equal(await (checkerFor(target({ service })) as LazyChecker).load(), httpChecker, `${service}, loaded on first use`);
+  }
+  t.equal(await (checkerFor(target({ service: 'dns' })) as LazyChecker).load(), dnsChecker, 'dns, loaded on first use');
 });
 
 t.test('a service without a checker is down with a reason, never a throw', async (t) => {

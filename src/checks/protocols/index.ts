@@ -1,13 +1,12 @@
-// The negotiate checkers of this directory, by service name (spec §6).
+// The negotiate checkers of this directory, by service name (spec §6). Those built on a client
+// library load it on their first check (lazy.ts).
 import type { Service } from '../../config/model.js';
+import { lazyChecker } from '../lazy.js';
 import type { Checker } from '../types.js';
 import { ftpChecker } from './ftp.js';
 import { imapChecker, imapsChecker } from './imap.js';
-import { ldapChecker, ldapsChecker } from './ldap.js';
-import { mysqlChecker } from './mysql.js';
 import { nntpChecker } from './nntp.js';
 import { oracleChecker } from './oracle.js';
-import { pgsqlChecker } from './pgsql.js';
 import { popChecker, popsChecker } from './pop.js';
 import { radiusChecker } from './radius.js';
 import { smtpChecker } from './smtp.js';
@@ -21,10 +20,10 @@ export const protocolCheckers = {
   imaps: imapsChecker,
   nntp: nntpChecker,
   ftp: ftpChecker,
-  ldap: ldapChecker,
-  ldaps: ldapsChecker,
+  ldap: lazyChecker(async () => (await import('./ldap.js')).ldapChecker),
+  ldaps: lazyChecker(async () => (await import('./ldap.js')).ldapsChecker),
   radius: radiusChecker,
-  mysql: mysqlChecker,
-  pgsql: pgsqlChecker,
+  mysql: lazyChecker(async () => (await import('./mysql.js')).mysqlChecker),
+  pgsql: lazyChecker(async () => (await import('./pgsql.js')).pgsqlChecker),
   oracle: oracleChecker,
 } satisfies Partial<Record<Service, Checker>>;
