@@ -9,6 +9,7 @@
 //            --ld-repeats N          repeats for ldirectord  --no-ldirectord
 //            --standin fast|plain    ipvsadm for the daemons (default fast; see lib/ipvsadm-client.c)
 //            --profile DIR           lvsd of scenario 1 runs under node --cpu-prof into DIR
+//            --node-flags='...'      node options for lvsd in scenario 1 (experiments: heap sizes)
 //            --kernel                scenario 6 also in the test VM (netlink, real ipvsadm)
 //            --keep                  keep the work dir (configs, traces, stand-in logs)
 //            --n 100,5000            only these sizes   --check http|connect   only this check
@@ -45,6 +46,7 @@ const { values: o } = parseArgs({
     n: { type: 'string' },
     check: { type: 'string' },
     merge: { type: 'boolean' },
+    'node-flags': { type: 'string' },
   },
 });
 
@@ -151,7 +153,7 @@ async function main() {
       sc.steady = [];
       for (const [kind, list, times] of [['lvsd', p.lvsd, repeats], ['ldirectord', withLd(p.ldirectord), ldRepeats]]) {
         for (const [n, check] of list) {
-          const runs = await repeat(times, (rep) => steadyRun(session, kind, n, check, { windowS: p.windowS, warmS: p.warmS, rep, cpuProf: kind === 'lvsd' ? o.profile : undefined }));
+          const runs = await repeat(times, (rep) => steadyRun(session, kind, n, check, { windowS: p.windowS, warmS: p.warmS, rep, cpuProf: kind === 'lvsd' ? o.profile : undefined, nodeFlags: kind === 'lvsd' ? o['node-flags']?.split(' ') : undefined }));
           sc.steady.push(entry({ daemon: kind, n, check, windowS: p.windowS }, runs));
         }
       }

@@ -8,9 +8,9 @@ import { machineBusy } from '../lib/proc.js';
 import { upCount } from '../lib/daemons.js';
 import { log, now, percentile, sleep } from '../lib/util.js';
 
-export async function steadyRun(session, kind, n, check, { windowS, warmS, rep, cpuProf }) {
+export async function steadyRun(session, kind, n, check, { windowS, warmS, rep, cpuProf, nodeFlags }) {
   const tag = `s1-${kind}-${check}-${n}-r${rep}`;
-  const { daemon, startupMs } = await session.start(kind, tag, n, { check, interval: 1, timeout: 2 }, { cpuProf, ready: 'running' });
+  const { daemon, startupMs } = await session.start(kind, tag, n, { check, interval: 1, timeout: 2 }, { cpuProf, nodeFlags, ready: 'running' });
   try {
     await sleep(warmS * 1000);
     const m0 = machineBusy();
