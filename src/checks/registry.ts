@@ -55,3 +55,16 @@ export function checkerFor(target: CheckTarget): Checker {
 export function forgetTarget(key: string): void {
   combinedChecker.forget(key);
 }
+
+/**
+ * One checker per target object, built on its first check: the wrappers around a checker
+ * (secret masking) are then made once per target and (re)load, not once per check.
+ */
+export function perTarget(checkerFor: (t: CheckTarget) => Checker): (t: CheckTarget) => Checker {
+  const built = new WeakMap<CheckTarget, Checker>();
+  return (t) => {
+    let c = built.get(t);
+    if (!c) built.set(t, (c = checkerFor(t)));
+    return c;
+  };
+}

@@ -75,6 +75,7 @@ export function attachMonitorFiles(bus: DaemonBus, opts: MonitorOptions): Monito
     } catch {
       return; // a key the daemon no longer knows (reload in between)
     }
+    if (!users.some((u) => u.virtual.monitorfile)) return; // the common case: nothing to format
     const now = ctime(new Date(e.at));
     const state = e.result.ok ? 'up' : 'down';
     const msg = monitorMessage(e.result.message);

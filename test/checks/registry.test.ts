@@ -3,7 +3,7 @@
 import t from 'tap';
 import http from 'node:http';
 import type net from 'node:net';
-import { checkerFor, negotiatorFor } from '../../src/checks/registry.js';
+import { checkerFor, negotiatorFor, perTarget } from '../../src/checks/registry.js';
 import { connectChecker } from '../../src/checks/connect.js';
 import { dnsChecker } from '../../src/checks/dns.js';
 import type { LazyChecker } from '../../src/checks/lazy.js';
@@ -35,6 +35,17 @@ t.test('negotiate dispatch by service', async (t) => {
     t.equal(await (checkerFor(target({ service })) as LazyChecker).load(), httpChecker, `${service}, loaded on first use`);
   }
   t.equal(await (checkerFor(target({ service: 'dns' })) as LazyChecker).load(), dnsChecker, 'dns, loaded on first use');
+});
+
+t.test('perTarget: one checker per target object', async (t) => {
+  let built = 0;
+  const lookup = perTarget((tg) => (built++, checkerFor(tg)));
+  const a = target({ checktype: 'connect' });
+  const b = target({ checktype: 'connect' });
+  t.equal(lookup(a), lookup(a), 'the same object for the same target');
+  t.equal(built, 1, 'built once');
+  lookup(b);
+  t.equal(built, 2, 'a new target (a reload makes new ones) gets its own');
 });
 
 t.test('a service without a checker is down with a reason, never a throw', async (t) => {
