@@ -5,7 +5,7 @@
 //
 //   npm run bench                    the full run (over an hour on 2 shared cores)
 //   npm run bench -- --quick         a smaller run, under two minutes
-//   options: --only 1,3,6            scenarios to run       --repeats N     repeats (lvsd)
+//   options: --only 1,3,7            scenarios to run       --repeats N     repeats (lvsd)
 //            --ld-repeats N          repeats for ldirectord  --no-ldirectord
 //            --standin fast|plain    ipvsadm for the daemons (default fast; see lib/ipvsadm-client.c)
 //            --profile DIR           lvsd of scenario 1 runs under node --cpu-prof into DIR
@@ -31,6 +31,7 @@ import { massFailRun } from './scenarios/massfail.js';
 import { tarpitRun } from './scenarios/tarpit.js';
 import { reloadRuns } from './scenarios/reload.js';
 import { applyCost } from './scenarios/apply.js';
+import { floorRun } from './scenarios/floor.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -53,7 +54,7 @@ const { values: o } = parseArgs({
 const quick = o.quick ?? false;
 const repeats = Number(o.repeats ?? (quick ? 1 : 3));
 const ldRepeats = Number(o['ld-repeats'] ?? (quick ? 1 : 2));
-const only = new Set((o.only ?? '1,2,3,4,5,6').split(',').map(Number));
+const only = new Set((o.only ?? '1,2,3,4,5,6,7').split(',').map(Number));
 
 /** What each scenario runs: [N, check] per daemon. ldirectord runs at N = 100 and 500 only. */
 const PLAN = quick
@@ -64,6 +65,7 @@ const PLAN = quick
       tarpit: { lvsd: [500], ldirectord: [], spreadMs: 1500 },
       reload: { n: 1000, settleMs: 1500 },
       apply: { sizes: [1, 100, 1000], repeats: 2, plain: true },
+      floor: { lvsd: [[1000, 'connect'], [1000, 'http']], count: 5000, concurrency: 50 },
     }
   : {
       steady: {
@@ -77,6 +79,7 @@ const PLAN = quick
       tarpit: { lvsd: [500, 5000], ldirectord: [100, 500], spreadMs: 3000 },
       reload: { n: 10000, settleMs: 3000 },
       apply: { sizes: [1, 10, 100, 1000, 10000], repeats: 5, plain: true },
+      floor: { lvsd: [[1000, 'connect'], [1000, 'http']], count: 20000, concurrency: 50 },
     };
 
 // --n / --check: keep only the plan entries asked for ([n, check] pairs, or bare sizes).
@@ -211,6 +214,15 @@ async function main() {
     if (only.has(6)) {
       log('scenario 6: IPVS apply cost');
       sc.apply = await applyScenario(session, PLAN.apply);
+    }
+    if (only.has(7)) {
+      log('scenario 7: the floor (the same checks in bare Node)');
+      const p = PLAN.floor;
+      sc.floor = [];
+      for (const [n, check] of p.lvsd) {
+        const runs = await repeat(repeats, () => floorRun(session, n, check, p));
+        sc.floor.push(entry({ daemon: 'node', n, check }, runs));
+      }
     }
   } finally {
     await session.close();

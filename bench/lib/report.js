@@ -30,7 +30,13 @@ export function evaluateTargets(sc) {
   const tcp10k = find(sc.steady, { daemon: 'lvsd', check: 'connect', n: 10000 });
   // CPU targets are judged on the CPU the full schedule costs (CPU per check × checks due),
   // which is what was used when the daemon kept up, and more than it could use when it did not.
-  const cores = (e) => `${show(e?.figures.projectedCores, 3)} cores for the full schedule (used ${show(e?.figures.cores, 3)} at ${show(e?.figures.checksPerSec)} checks/s)`;
+  // The floor (scenario 7): what the same checks cost bare Node here, at the same schedule.
+  const floor = (e) => {
+    const f = find(sc.floor, { check: e?.check });
+    const ms = f?.figures?.cpuPerCheckMs?.median;
+    return ms === undefined ? '' : `; bare Node's floor ${fmt(ms, 3)} ms/check = ${fmt((ms * e.n) / 1000, 2)} cores`;
+  };
+  const cores = (e) => `${show(e?.figures.projectedCores, 3)} cores for the full schedule (used ${show(e?.figures.cores, 3)} at ${show(e?.figures.checksPerSec)} checks/s${floor(e)})`;
   row('TCP checks, 10,000 reals at 1 s: ≤ 0.6 core', tcp10k, cores(tcp10k), le(med(tcp10k, 'projectedCores'), 0.6));
   row('TCP checks, 10,000 reals at 1 s: ≤ 200 MB RSS', tcp10k, `${show(tcp10k?.figures.rssMB)} MB`, le(med(tcp10k, 'rssMB'), 200));
   const http5k = find(sc.steady, { daemon: 'lvsd', check: 'http', n: 5000 });
@@ -155,6 +161,10 @@ export function markdown(res) {
     out.push('', '| driver | per change set (ms, smallest set) | per change (µs, marginal) |', '|---|---|---|');
     for (const [name, r] of Object.entries(sc.apply)) out.push(`| ${name} | ${fmt(r.perSetMs, 2)} | ${fmt(r.perChangeUs, 1)} |`);
     out.push('');
+  }
+  if (sc.floor?.length) {
+    out.push('## 7. Floor: the same checks in bare Node (node:net only, no lvsd code)', '');
+    out.push(table(sc.floor.map((r) => ({ key: [String(r.n), r.check, load(r)], figures: r.figures })), ['cpuPerCheckMs', 'checksPerSec'], ['servers', 'check', 'load']));
   }
   const failed = Object.entries(sc).flatMap(([name, list]) => (Array.isArray(list) ? list : []).flatMap((r) => (r.errors ?? []).map((e) => `${name}: ${r.daemon} N=${r.n}${r.check ? ` ${r.check}` : ''}: ${e}`)));
   if (failed.length) out.push('## Failed runs', '', ...failed.map((f) => `- ${f}`), '');
