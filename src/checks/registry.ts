@@ -4,7 +4,7 @@ import { CombinedChecker } from './combined.js';
 import { connectChecker } from './connect.js';
 import { externalPerlChecker } from './external-perl.js';
 import { externalChecker } from './external.js';
-import { lazyChecker } from './lazy.js';
+import { lazyChecker, type LazyChecker } from './lazy.js';
 import { pingChecker } from './ping.js';
 import { protocolCheckers } from './protocols/index.js';
 import { simpletcpChecker } from './simpletcp.js';
@@ -49,6 +49,20 @@ const byChecktype: Record<Exclude<CheckType, 'negotiate'>, Checker> = {
 
 export function checkerFor(target: CheckTarget): Checker {
   return target.checktype === 'negotiate' ? negotiatorFor(target) : byChecktype[target.checktype];
+}
+
+/**
+ * Import the modules of the lazy checkers these targets use, before their first check: a check
+ * must not spend its deadline loading a client library. Never rejects; a module that does not
+ * load makes its checks fail with the reason.
+ */
+export async function loadCheckers(targets: Iterable<CheckTarget>): Promise<void> {
+  const lazy = new Set<LazyChecker>();
+  for (const t of targets) {
+    const c = t.checktype === 'combined' ? negotiatorFor(t) : checkerFor(t);
+    if ('load' in c) lazy.add(c as LazyChecker);
+  }
+  await Promise.allSettled([...lazy].map((c) => c.load()));
 }
 
 /** Drop per-target state (checktype=N counters) of a target that left the configuration. */

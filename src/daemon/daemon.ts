@@ -27,6 +27,8 @@ export interface DaemonOptions {
   maxJitterMs?: number;
   /** a reason to refuse the config file before reading it on reload (strict modes). */
   checkConfig?: (file: string) => string | undefined;
+  /** load what a config's checks need before they first run (the lazy checkers' modules). */
+  loadCheckers?: (targets: CheckTarget[]) => Promise<void>;
 }
 
 const DRAIN_MIN_SECONDS = 5;
@@ -76,12 +78,14 @@ export class Daemon {
    */
   async start(): Promise<void> {
     this.setState('starting');
+    const loading = this.loadCheckers(this.config);
     let kernel: Table = { services: [] };
     try {
       kernel = await this.reconciler.read();
     } catch (e) {
       this.bus.emit('ipvs-error', { error: (e as Error).message, changes: [] });
     }
+    await loading;
     if (this.stopping) return;
     const present = kernelWeights(kernel);
     // A real already in the kernel with weight > 0 is adopted as up: it is neither removed
@@ -119,6 +123,7 @@ export class Daemon {
       const refused = this.opts.checkConfig?.(this.config.file);
       if (refused) throw new Error(refused);
       next = await loadConfig(this.config.file);
+      await this.loadCheckers(next);
       // a stop that began while the file was read wins: no checks may start again
       if (this.stopping) return false;
     } catch (e) {
@@ -169,6 +174,10 @@ export class Daemon {
   private setState(state: DaemonState): void {
     this.state = state;
     this.bus.emit('state', { state, config: this.config });
+  }
+
+  private async loadCheckers(config: Config): Promise<void> {
+    await this.opts.loadCheckers?.(bindingsOf(config).map((b) => b.target));
   }
 
   private syncScheduler(): void {

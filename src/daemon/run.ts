@@ -5,7 +5,7 @@ import { setFlagsFromString } from 'node:v8';
 import { loadConfig } from '../config/load.js';
 import { isConfigError } from '../config/errors.js';
 import type { Config } from '../config/model.js';
-import { checkerFor, forgetTarget, perTarget } from '../checks/registry.js';
+import { checkerFor, forgetTarget, loadCheckers, perTarget } from '../checks/registry.js';
 import { createDriver } from '../ipvs/index.js';
 import { NetlinkDriver, probeNetlink } from '../ipvs/netlink.js';
 import type { IpvsDriver } from '../ipvs/types.js';
@@ -98,7 +98,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const bus = new DaemonBus();
   benchTrace?.attach(bus);
   // check messages lose their targets' secrets before anything (log, mail, status) sees them
-  const daemon: Daemon = new Daemon({ config, driver, checkerFor: perTarget(maskingAllSecrets(redactingChecks(checkerFor), (): Config => daemon.config)), forgetTarget, bus, checkConfig });
+  const daemon: Daemon = new Daemon({ config, driver, checkerFor: perTarget(maskingAllSecrets(redactingChecks(checkerFor), (): Config => daemon.config)), loadCheckers, forgetTarget, bus, checkConfig });
   const subs = attachSubscribers(daemon, {
     cfgname: opts.cfgname,
     foreground: opts.foreground && !opts.daemonChild,
