@@ -243,6 +243,17 @@ async function main() {
   process.stdout.write(markdown(res));
 }
 
+/** Notes in order, one per text once its figures are left out: a later run's figure replaces an earlier one's. */
+function newestNotes(notes) {
+  const byShape = new Map();
+  for (const n of notes) {
+    const shape = n.replace(/[0-9.]+/g, '#');
+    byShape.delete(shape);
+    byShape.set(shape, n);
+  }
+  return [...byShape.values()];
+}
+
 /** The previous latest.json with this run's entries folded in; each run is listed in meta.runs. */
 function merged(file, res) {
   let prev;
@@ -266,7 +277,7 @@ function merged(file, res) {
     ...res.meta,
     repeats: Math.max(res.meta.repeats, prev.meta.repeats ?? 0),
     quick: res.meta.quick && prev.meta.quick,
-    notes: [...new Set([...(prev.meta.notes ?? []), ...res.meta.notes])],
+    notes: newestNotes([...(prev.meta.notes ?? []), ...res.meta.notes]),
     runs: [...(prev.meta.runs ?? [runOf(prev.meta)]), runOf(res.meta)],
   };
   return { meta, scenarios: sc };
