@@ -1,7 +1,7 @@
-// The client libraries behind http(s), mysql, pgsql, ldap(s), dns and alert mail load when first used, not
-// when the daemon starts (lazy.ts), or when loadCheckers is given a config's targets (the daemon
-// does that before their first check): a child process imports the built registry and mailer
-// and reports which packages its module graph reached at each step.
+// The client libraries behind http(s), mysql, pgsql, ldap(s), dns and alert mail load when first
+// used, not when the daemon starts (lazy.ts), or when loadCheckers is given a config's targets
+// (the daemon does that before their first check): a child process imports the built registry
+// and mailer and reports which packages its module graph reached at each step.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
