@@ -26,7 +26,7 @@ interface Kind {
   section: string[];
   /** bytes the server waits for before flooding ('' = flood at once). */
   until: string;
-  head: string;
+  head: string | Buffer;
   /** one write's worth of flood. */
   block: Buffer;
 }
@@ -70,6 +70,32 @@ const KINDS: Record<string, Kind> = {
     until: '',
     head: '',
     block: lines(65536, () => `220-${'m'.repeat(1000)}\r\n`),
+  },
+  // Client libraries that own the connection (capped-socket.ts): each flood is one message that
+  // never ends, so the library itself would buffer it whole.
+  'mysql-endless-packet': {
+    cap: 1 * MiB, // MAX_SQL_BYTES (src/checks/protocols/sql.ts)
+    reason: /^server sent more than 1048576 bytes$/,
+    section: ['service=mysql', 'login="u"', 'passwd="p"', 'database="d"', 'request="SELECT 1"'],
+    until: '',
+    head: Buffer.from([0xff, 0xff, 0xff, 0x00]), // a 16 MiB packet, continued
+    block: Buffer.alloc(65536, 0x78),
+  },
+  'pgsql-endless-message': {
+    cap: 1 * MiB, // MAX_SQL_BYTES
+    reason: /^server sent more than 1048576 bytes$/,
+    section: ['service=pgsql', 'login="u"', 'passwd="p"', 'database="d"', 'request="SELECT 1"'],
+    until: 'user', // after the startup message
+    head: Buffer.from([0x52, 0x7f, 0xff, 0xff, 0xf0]), // 'R' of 2 GiB
+    block: Buffer.alloc(65536, 0),
+  },
+  'ldap-endless-message': {
+    cap: 256 * 1024, // MAX_LDAP_BYTES (src/checks/protocols/ldap.ts)
+    reason: /server sent more than 262144 bytes$/, // after ldapts's own "Bind failed: Socket error…"
+    section: ['service=ldap', 'request="dc=example,dc=org"'],
+    until: '0', // 0x30, the SEQUENCE that starts the bind request
+    head: Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff]), // a 2 GiB message
+    block: Buffer.alloc(65536, 0),
   },
 };
 
