@@ -1,5 +1,6 @@
 // Each read cap, measured on the wire. A hostile real floods a check (endless HTTP body, endless
-// headers, endless simpletcp lines, an endless SMTP reply) and counts the bytes the kernel took
+// headers, endless simpletcp lines, an endless SMTP reply, a MySQL, PostgreSQL or LDAP message
+// that never ends) and counts the bytes the kernel took
 // from it on each connection, up to a LIMIT after which it goes quiet. lvsd must close the
 // connection once its cap is reached: what the kernel took is then at most the cap plus what the
 // two sockets' buffers can hold (tcp_rmem/tcp_wmem maxima), whatever the machine's speed. Without
