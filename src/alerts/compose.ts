@@ -1,7 +1,7 @@
 // What an alert mail says: ldirectord's subject and body (spec §4) for one event, a summary for
 // several coalesced ones, the virtual services' current state, and the defences that keep
 // config values out of headers and secrets out of mails.
-import type { ChangeKind, DaemonState, Health } from '../daemon/events.js';
+import type { ChangeKind, DaemonState, Health } from '../events/index.js';
 import type { Config, VirtualService } from '../config/model.js';
 import { hostPort, virtualId } from '../config/effective.js';
 

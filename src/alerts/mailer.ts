@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { hostname as osHostname, userInfo } from 'node:os';
 import { effective, hostPort, virtualId } from '../config/effective.js';
 import type { Config, EmailStatus, VirtualService } from '../config/model.js';
-import type { ChangeKind, DaemonBus, DaemonEvents, DaemonState, Health } from '../daemon/events.js';
+import type { ChangeKind, DaemonBus, DaemonEvents, DaemonState, Health } from '../events/index.js';
 import { compose, bareSubject, parseMailbox, redactor, type AlertItem, type Mailbox, type VirtualState } from './compose.js';
 import { Outbox } from './queue.js';
 

@@ -12,7 +12,7 @@ import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
 import { bindingsOf, type Binding } from '../health/targets.js';
 import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService } from '../table/desired.js';
 import { Reconciler, type DesiredState } from '../table/reconciler.js';
-import { DaemonBus, type DaemonState, type Health } from './events.js';
+import { DaemonBus, type DaemonState, type Health } from '../events/index.js';
 
 export interface DaemonOptions {
   config: Config;

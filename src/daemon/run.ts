@@ -11,7 +11,7 @@ import { NetlinkDriver, probeNetlink } from '../ipvs/netlink.js';
 import type { IpvsDriver } from '../ipvs/types.js';
 import { claimPidFile, removePidFile } from './pidfile.js';
 import { Daemon } from './daemon.js';
-import { DaemonBus } from './events.js';
+import { DaemonBus } from '../events/index.js';
 import { attachSubscribers } from './subscribers.js';
 import { ConfigWatcher, configDigest } from './watch.js';
 import { attachFallbackCommand, runHook } from './hooks.js';

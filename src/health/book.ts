@@ -2,7 +2,7 @@
 // One result of a shared check feeds every binding that uses it, each with its own failure
 // count (ldirectord counted a shared real K times per failed check, spec §3.4 — fixed).
 import type { CheckResult } from '../checks/types.js';
-import type { DaemonBus, Health } from '../daemon/events.js';
+import type { DaemonBus, Health } from '../events/index.js';
 import type { Binding } from './targets.js';
 
 export interface BindingState {

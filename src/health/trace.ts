@@ -4,7 +4,7 @@
 //   C <due> <started> <duration> <ok 0|1>        times in epoch ms; due is when the check was scheduled
 //   E <at> <event> <detail>                       state changes, reloads, applied change sets
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { DaemonBus } from '../daemon/events.js';
+import type { DaemonBus } from '../events/index.js';
 
 export interface BenchTrace {
   check(dueMs: number, startedMs: number, endedMs: number, ok: boolean): void;

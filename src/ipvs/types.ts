@@ -61,6 +61,23 @@ export interface ApplyResult {
   failed: { change: Change; error: string }[];
 }
 
+/** The IPVS connection-sync daemon's two states; a namespace may run one of each. */
+export type SyncState = 'master' | 'backup';
+
+/** One IPVS connection-sync daemon, as `ipvsadm --start-daemon` / IPVS_CMD_NEW_DAEMON take it. */
+export interface SyncDaemon {
+  state: SyncState;
+  /** the multicast interface (mcast_ifn). */
+  ifname: string;
+  /** 0-255; 0 = no filtering. */
+  syncid: number;
+  /** optional; the kernel's defaults: group 224.0.0.81 (IPv4), port 8848, ttl 1, maxlen from the MTU. */
+  group?: string;
+  port?: number;
+  ttl?: number;
+  maxlen?: number;
+}
+
 export interface IpvsDriver {
   readonly name: string;
   /** The whole current table. */

@@ -12,7 +12,7 @@
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import type { Writable } from 'node:stream';
-import type { DaemonBus, DaemonEvents } from '../daemon/events.js';
+import type { DaemonBus, DaemonEvents } from '../events/index.js';
 import { hostPort, virtualId } from '../config/effective.js';
 import { AppendFile } from './append-file.js';
 import { SyslogSink, facilityCode, type SyslogSeverity } from './syslog.js';

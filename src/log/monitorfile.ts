@@ -2,7 +2,7 @@
 // virtual that uses the checked real and has a monitorfile:
 //   [<ctime>] [<pid>] <real id, ':' runs as one space, '\' removed> [up|down] <message>
 // ldirectord dies when such a write fails; we report it once and keep checking.
-import type { DaemonBus, DaemonEvents } from '../daemon/events.js';
+import type { DaemonBus, DaemonEvents } from '../events/index.js';
 import type { RealServer, VirtualService } from '../config/model.js';
 import { AppendFile } from './append-file.js';
 import { ctime } from './text.js';

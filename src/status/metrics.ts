@@ -4,7 +4,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { hostPort, virtualId } from '../config/effective.js';
 import type { Daemon } from '../daemon/daemon.js';
-import type { DaemonEvents, DaemonState } from '../daemon/events.js';
+import type { DaemonEvents, DaemonState } from '../events/index.js';
 import type { IpvsDriver } from '../ipvs/types.js';
 import { version } from '../version.js';
 import type { StatusCollector } from './snapshot.js';

@@ -4,7 +4,7 @@
 // or a kernel read, so any number of status requests cost the pipeline nothing.
 import type { Config, VirtualService } from '../config/model.js';
 import { effective, hostPort, virtualId, virtualLabel } from '../config/effective.js';
-import type { DaemonEvents } from '../daemon/events.js';
+import type { DaemonEvents } from '../events/index.js';
 import type { Daemon } from '../daemon/daemon.js';
 import type { Table } from '../ipvs/types.js';
 import { serviceKeyString } from '../ipvs/types.js';

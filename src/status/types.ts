@@ -1,7 +1,7 @@
 // The status document: what `lvsd status --json`, /status.json and the status page show.
 // Plain JSON (times as ISO strings), no secrets (see ./redact.ts). Additive changes only:
 // scripts read it.
-import type { DaemonState, Health } from '../daemon/events.js';
+import type { DaemonState, Health } from '../events/index.js';
 import type { Forward } from '../config/model.js';
 
 export interface RealStatus {

@@ -7,7 +7,7 @@
 // tool sends instead (with --pid, so a privileged sender is still credited to us; otherwise
 // the unit needs NotifyAccess=all).
 import { execFile } from 'node:child_process';
-import type { DaemonBus, DaemonEvents, DaemonState } from '../daemon/events.js';
+import type { DaemonBus, DaemonEvents, DaemonState } from '../events/index.js';
 import { virtualId, hostPort } from '../config/effective.js';
 import { DgramSender, unixDgramAvailable } from '../log/unix-dgram.js';
 

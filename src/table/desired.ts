@@ -3,7 +3,7 @@ import type { Config, VirtualService } from '../config/model.js';
 import { effective } from '../config/effective.js';
 import type { Dest, ServiceAttrs, ServiceKey } from '../ipvs/types.js';
 import type { Binding } from '../health/targets.js';
-import type { Health } from '../daemon/events.js';
+import type { Health } from '../events/index.js';
 
 export interface DesiredDest extends Dest {
   role: 'real' | 'fallback';

@@ -5,7 +5,7 @@ import { hostPort, virtualLabel } from '../config/effective.js';
 import type { Change, Dest, Service, ServiceAttrs, ServiceKey, Table } from '../ipvs/types.js';
 import { serviceKeyString } from '../ipvs/types.js';
 import { normalizeAttrs } from '../ipvs/rules.js';
-import type { ChangeKind } from '../daemon/events.js';
+import type { ChangeKind } from '../events/index.js';
 import { destKey, type DesiredDest, type DesiredService } from './desired.js';
 
 export interface PlannedChange {

@@ -1,7 +1,7 @@
 // Keeps the kernel equal to the desired table: plans the difference, applies it as one batch
 // through the driver, one batch at a time; coalesces requests that arrive meanwhile; retries with
 // back-off after a failure; re-reads the kernel periodically to repair changes made by hand.
-import type { DaemonBus } from '../daemon/events.js';
+import type { DaemonBus } from '../events/index.js';
 import type { IpvsDriver, Table } from '../ipvs/types.js';
 import { applyChangeToTable } from '../ipvs/table-ops.js';
 import type { DesiredService } from './desired.js';

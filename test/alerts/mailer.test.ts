@@ -6,7 +6,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attachMailer, parseSmtp, type MailerOptions } from '../../src/alerts/mailer.js';
 import { parseMailbox, redactor } from '../../src/alerts/compose.js';
-import type { ChangeKind, DaemonBus, DaemonState } from '../../src/daemon/events.js';
+import type { ChangeKind, DaemonBus, DaemonState } from '../../src/events/index.js';
 import type { Config, RealServer, VirtualService } from '../../src/config/model.js';
 import { hostPort } from '../../src/config/effective.js';
 import { config, eventually, real, recordingBus, sleep, tempDir, virtual } from '../log/helpers.js';

@@ -3,7 +3,7 @@ import t from 'tap';
 import { parseConfigText } from '../../src/config/load.js';
 import { bindingsOf } from '../../src/health/targets.js';
 import { HealthBook } from '../../src/health/book.js';
-import { DaemonBus } from '../../src/daemon/events.js';
+import { DaemonBus } from '../../src/events/index.js';
 
 const CF = `failurecount=3
 virtual=10.0.0.1:80

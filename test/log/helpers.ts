@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
-import { DaemonBus } from '../../src/daemon/events.js';
+import { DaemonBus } from '../../src/events/index.js';
 import type { Config, GlobalSettings, RealServer, VirtualService } from '../../src/config/model.js';
 
 const src = { file: '/etc/ha.d/test.cf', line: 1 };

@@ -9,7 +9,7 @@ import { attachLogger, createLogger } from '../../src/log/logger.js';
 import { ctime, oneLine } from '../../src/log/text.js';
 import { bindReceiver, unixDgramAvailable } from '../../src/log/unix-dgram.js';
 import { facilityCode } from '../../src/log/syslog.js';
-import type { DaemonEvents } from '../../src/daemon/events.js';
+import type { DaemonEvents } from '../../src/events/index.js';
 import { capture, eventually, real, recordingBus, tempDir, virtual } from './helpers.js';
 
 const LINE = /^\[(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\d \d\d:\d\d:\d\d \d{4}\|t\.cf\|4242\] (.*)$/;

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { attachMailer } from '../../src/alerts/mailer.js';
 import { config, eventually, real, recordingBus, sleep, virtual } from '../log/helpers.js';
 import { startSmtp } from '../alerts/smtp.js';
-import type { DaemonBus } from '../../src/daemon/events.js';
+import type { DaemonBus } from '../../src/events/index.js';
 import type { VirtualService } from '../../src/config/model.js';
 
 async function setup(t: Test, over: { coalesceMs: number; maxCoalesceMs?: number }) {

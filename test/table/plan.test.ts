@@ -4,7 +4,7 @@ import { parseConfigText } from '../../src/config/load.js';
 import { bindingsOf, type Binding } from '../../src/health/targets.js';
 import { desiredTable } from '../../src/table/desired.js';
 import { planChanges } from '../../src/table/plan.js';
-import type { Health } from '../../src/daemon/events.js';
+import type { Health } from '../../src/events/index.js';
 import type { Table } from '../../src/ipvs/types.js';
 import { applyChangeToTable } from '../../src/ipvs/table-ops.js';
 

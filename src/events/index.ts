@@ -1,5 +1,6 @@
-// The daemon's event bus. The core (scheduler → health → table → reconciler) only emits;
-// logging, e-mail alerts, systemd notification and status subscribe. Nothing here blocks.
+// The words every layer shares: health, change kinds, daemon states, and the event bus. The core
+// (scheduler → health → table → reconciler) only emits; logging, e-mail alerts, systemd
+// notification and status subscribe. Nothing here blocks; nothing here imports the daemon.
 import { EventEmitter } from 'node:events';
 import type { Config, VirtualService, RealServer } from '../config/model.js';
 import type { CheckResult } from '../checks/types.js';
@@ -7,6 +8,13 @@ import type { Change } from '../ipvs/types.js';
 
 export type DaemonState = 'starting' | 'running' | 'reloading' | 'stopping';
 export type Health = 'unknown' | 'up' | 'down';
+/**
+ * This director's part in a pair, as its failover engine (keepalived's notify scripts,
+ * Pacemaker's promote/demote) last told it; 'unknown' until told. Both roles run every check and
+ * keep the whole table in the kernel; the role switches the IPVS sync daemon and what lvsd reports.
+ */
+export type Role = 'master' | 'backup' | 'fault' | 'unknown';
+export const ROLES: readonly Role[] = ['master', 'backup', 'fault', 'unknown'];
 
 /** What an IPVS change meant, in ldirectord's vocabulary (its log message catalogue, spec §3.6). */
 export type ChangeKind =
@@ -62,6 +70,8 @@ export interface DaemonEvents {
   applied: [{ changes: number; at: number }];
   state: [{ state: DaemonState; config: Config }];
   reload: [{ ok: boolean; file: string; error?: string; at: number }];
+  /** the director's role changed (`lvsd role`, a restart that restored it from its state file). */
+  role: [{ from: Role; to: Role; at: number; source: 'command' | 'restored' }];
   /** free-form daemon log line. */
   log: [{ level: 'error' | 'warn' | 'info' | 'debug'; message: string }];
 }
