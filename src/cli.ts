@@ -11,7 +11,9 @@ import { runDaemon, DRIVER_KINDS, type DriverKind } from './daemon/run.js';
 import { version } from './version.js';
 import { parseListenAddress } from './config/directives.js';
 import { defaultControlSocket } from './status/control.js';
-import { fetchStatus } from './status/client.js';
+import { fetchStatus, queryControl } from './status/client.js';
+import { SETTABLE_ROLES } from './daemon/role.js';
+import type { Role } from './events/index.js';
 import { formatStatus } from './status/format.js';
 
 const COMMANDS = ['start', 'stop', 'restart', 'try-restart', 'reload', 'force-reload', 'status'] as const;
@@ -19,6 +21,9 @@ type Command = (typeof COMMANDS)[number];
 
 const USAGE = `Usage:
   lvsd [options] [CONFIG] start|stop|restart|try-restart|reload|force-reload|status
+  lvsd [options] [CONFIG] role [master|backup|fault]
+                              tell the running daemon its role in a director pair (keepalived's
+                              notify scripts, Pacemaker's promote/demote); alone: print the role
   lvsd -t [CONFIG]            check CONFIG and exit (also: lvsd check CONFIG)
   lvsd convert FILE [--to cf|yaml]
   lvsd demo                   run a self-contained demo on loopback
@@ -96,6 +101,16 @@ export async function main(argv: string[]): Promise<number> {
   if (pos[0] === 'convert') return convert(pos[1], o.to);
   if (o.test || pos[0] === 'check') return check(o.test ? pos[0] : pos[1]);
 
+  const roleArgs = roleCommandArgs(pos);
+  if (roleArgs) {
+    const cfg = resolveConfig(roleArgs.config);
+    if (!cfg) {
+      process.stderr.write(`Config file ${roleArgs.config ?? 'ldirectord.cf'} not found\n`);
+      return 1;
+    }
+    const pidFile = o['pid-file'] ?? defaultPidFile(cfg.name);
+    return role(cfg.path, pidFile, o['control-socket'] ?? defaultControlSocket(pidFile), roleArgs.word);
+  }
   const cmd = pos[pos.length - 1] as Command | undefined;
   if (pos.length < 1 || pos.length > 2 || !cmd || !COMMANDS.includes(cmd)) {
     process.stderr.write(USAGE);
@@ -228,6 +243,41 @@ async function status(cfgPath: string, pidFile: string, socket: string, json: bo
     process.stderr.write(`${error}\n`);
     report({ running: true, pid: st.pid, status: null, error });
   }
+  return 0;
+}
+
+/** `[CONFIG] role [WORD]`: which positional is the config, and the word; undefined for other commands. */
+function roleCommandArgs(pos: string[]): { config?: string; word?: string } | undefined {
+  if (pos[1] === 'role' && pos.length <= 3) return { config: pos[0], word: pos[2] };
+  if (pos[0] === 'role' && pos.length <= 2 && !COMMANDS.includes(pos[1] as Command)) return { word: pos[1] };
+  return undefined;
+}
+
+/**
+ * Tell the running daemon its role, or print it. Exit 0 when the daemon took it (or answered),
+ * 255 for a word that is not a role, 3 when no daemon runs, 1 when it does not answer.
+ */
+async function role(cfgPath: string, pidFile: string, socket: string, word: string | undefined): Promise<number> {
+  if (word !== undefined && !SETTABLE_ROLES.includes(word as Role)) {
+    process.stderr.write(`lvsd: the role must be master, backup or fault, got ${JSON.stringify(word)}\n`);
+    return 255;
+  }
+  if (readPid(pidFile).state !== 'running') {
+    process.stderr.write(`lvsd is stopped for ${cfgPath}: no daemon to tell its role\n`);
+    return 3;
+  }
+  let answer: string;
+  try {
+    answer = (await queryControl(socket, word === undefined ? 'role' : `role ${word}`)).trim();
+  } catch (e) {
+    process.stderr.write(`lvsd: no answer on the control socket ${socket}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (answer.startsWith('error:') || answer === '') {
+    process.stderr.write(`lvsd: ${answer || 'empty answer from the daemon'}\n`);
+    return 1;
+  }
+  if (word === undefined) process.stdout.write(`${answer}\n`);
   return 0;
 }
 

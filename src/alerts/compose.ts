@@ -6,7 +6,7 @@ import type { Config, VirtualService } from '../config/model.js';
 import { hostPort, virtualId } from '../config/effective.js';
 
 /** IPVS changes, repeats for a real still down, and a reload whose config did not parse. */
-export type AlertKind = ChangeKind | 'inaccessible' | 'reload-failed';
+export type AlertKind = ChangeKind | 'inaccessible' | 'reload-failed' | 'role';
 
 /** One thing worth a mail: an IPVS change or a repeat for a real still down. */
 export interface AlertItem {
@@ -101,6 +101,7 @@ const CATEGORY: Record<AlertKind, [string, string]> = {
   'purged-real': ['real server', 'purged'],
   inaccessible: ['real server', 'inaccessible'],
   'reload-failed': ['configuration reload', 'failed'],
+  role: ['role', 'changed'],
   'added-fallback': ['fallback server', 'added'],
   'deleted-fallback': ['fallback server', 'removed'],
   'added-virtual': ['virtual service', 'added'],

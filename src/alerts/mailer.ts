@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { hostname as osHostname, userInfo } from 'node:os';
 import { effective, hostPort, virtualId } from '../config/effective.js';
 import type { Config, EmailStatus, VirtualService } from '../config/model.js';
-import type { ChangeKind, DaemonBus, DaemonEvents, DaemonState, Health } from '../events/index.js';
+import { roleMessage, type ChangeKind, type DaemonBus, type DaemonEvents, type DaemonState, type Health } from '../events/index.js';
 import { compose, bareSubject, parseMailbox, redactor, type AlertItem, type Mailbox, type VirtualState } from './compose.js';
 import { Outbox } from './queue.js';
 
@@ -317,10 +317,16 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
     const message = `Reload failed, keeping the running configuration: ${e.error ?? `cannot read ${e.file}`}`;
     for (const s of sets.values()) enqueue({ kind: 'reload-failed', message, status: 'reloading', at: e.at }, s);
   };
+  // A role change is news for everyone the global settings alert (a failover happened), under
+  // the daemon's current state, as ldirectord's mails are.
+  const onRole = (e: DaemonEvents['role'][0]) => {
+    enqueue({ kind: 'role', message: roleMessage(e), status: daemonState, at: e.at });
+  };
   bus.on('ipvs', onIpvs);
   bus.on('state', onState);
   bus.on('transition', onTransition);
   bus.on('reload', onReload);
+  bus.on('role', onRole);
 
   let closing: Promise<void> | undefined;
   return {
@@ -336,6 +342,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
         bus.off('state', onState);
         bus.off('transition', onTransition);
         bus.off('reload', onReload);
+        bus.off('role', onRole);
         clearInterval(repeatTimer);
         flush();
         await Promise.all([...outboxes.values()].map((o) => o.drain(drainMs)));

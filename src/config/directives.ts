@@ -4,10 +4,10 @@
 // front end does before calling in here. Virtual sections: ./virtual.ts.
 import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import type { EmailStatus, Family, InheritableSettings } from './model.js';
+import type { EmailStatus, Family, InheritableSettings, SyncStateSetting } from './model.js';
 import { didYouMean } from './suggest.js';
 import { parseFallbackSpec, resolveFallback } from './fallback.js';
-import { nonEmpty, partial, positive, show, WS, yesNo, type ParseState } from './parse-state.js';
+import { exactHint, nonEmpty, partial, positive, show, WS, yesNo, type ParseState } from './parse-state.js';
 
 // ---- directive names (spec §1.6) -------------------------------------------------------
 
@@ -26,7 +26,14 @@ export const VIRTUAL_ONLY_DIRECTIVES = [
 /** Recognised by ldirectord only to be refused. */
 export const DEPRECATED_DIRECTIVES = ['connecttimeout', 'timeout'] as const;
 /** lvsd additions (ldirectord would refuse them). */
-export const LVSD_DIRECTIVES = ['sslverify', 'statushttp'] as const;
+export const LVSD_DIRECTIVES = [
+  'sslverify', 'statushttp',
+  // director pairs: the IPVS sync daemon and the pool-health file (README "Director pairs")
+  'syncinterface', 'syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen', 'trackfile',
+] as const;
+/** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
+export const SYNC_OPTIONS = ['syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen'] as const;
+export const SYNC_STATES: readonly SyncStateSetting[] = ['role', 'master', 'backup', 'both'];
 
 export const GLOBAL_DIRECTIVES: readonly string[] = [...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...LVSD_DIRECTIVES];
 /** Directives inside a virtual section (the header itself excluded). */
@@ -192,11 +199,79 @@ export async function applyGlobal(st: ParseState, name: string, value: string, l
       g.statushttp = listen;
       return;
     }
+    case 'syncinterface':
+      g.syncinterface = interfaceName(st, line, value);
+      return;
+    case 'syncid':
+      st.syncAt.set(name, line);
+      g.syncid = wholeNumber(st, line, name, value, 0, 255);
+      return;
+    case 'syncport':
+      st.syncAt.set(name, line);
+      g.syncport = wholeNumber(st, line, name, value, 1, 65535);
+      return;
+    case 'syncttl':
+      st.syncAt.set(name, line);
+      g.syncttl = wholeNumber(st, line, name, value, 1, 255);
+      return;
+    case 'syncmaxlen':
+      // ipvsadm's own bounds (65535 - IP and UDP headers); the kernel then clamps it to the MTU
+      st.syncAt.set(name, line);
+      g.syncmaxlen = wholeNumber(st, line, name, value, 1, 65507);
+      return;
+    case 'syncstate':
+      st.syncAt.set(name, line);
+      if (!(SYNC_STATES as string[]).includes(value)) {
+        return st.fail(line, `syncstate must be role, master, backup or both, got ${show(value)}${exactHint(value, SYNC_STATES)}${didYouMean(value, SYNC_STATES)}`);
+      }
+      g.syncstate = value as SyncStateSetting;
+      return;
+    case 'syncgroup':
+      st.syncAt.set(name, line);
+      g.syncgroup = multicastGroup(st, line, value);
+      return;
+    case 'trackfile':
+      if (!value.startsWith('/')) return st.fail(line, `trackfile needs an absolute path (lvsd runs in /), got ${show(value)}`);
+      // eslint-disable-next-line no-control-regex
+      if (/[\x00-\x1f\x7f]/.test(value)) return st.fail(line, `trackfile=${show(value)} contains a control character (trailing blanks or a CR?)`);
+      g.trackfile = value;
+      return;
     case 'timeout':
       return st.fail(line, 'timeout is no longer supported — use checktimeout and negotiatetimeout');
     default:
       return st.fail(line, `${name} is not a global directive`);
   }
+}
+
+/** A whole number in [min, max], the whole value (a CR or a trailing word is refused). */
+function wholeNumber(st: ParseState, line: number, name: string, value: string, min: number, max: number): number {
+  if (!/^\d{1,6}$/.test(value)) {
+    const hint = /^\d+[ \t\r]+$/.test(value) ? exactHint(value, [value.trim()]) : '';
+    return st.fail(line, `${name} needs a whole number from ${min} to ${max}, got ${show(value)}${hint}`);
+  }
+  const n = Number(value);
+  if (n < min || n > max) return st.fail(line, `${name} must be from ${min} to ${max}, got ${n}`);
+  return n;
+}
+
+/**
+ * A network interface name as the kernel accepts one (dev_valid_name: 1-15 bytes, not . or ..,
+ * no slash, colon or blank); one starting with "-" is refused too, as ipvsadm would take it
+ * for an option.
+ */
+function interfaceName(st: ParseState, line: number, value: string): string {
+  // eslint-disable-next-line no-control-regex
+  const ok = /^[^\s/:\x00-\x1f\x7f-]/.test(value) && /^[^\s/:\x00-\x1f\x7f]{1,15}$/.test(value) && value !== '.' && value !== '..';
+  if (!ok) return st.fail(line, `syncinterface needs a network interface name (1-15 characters, no blank, "/" or ":"), got ${show(value)}${exactHint(value, [value.trim()])}`);
+  return value;
+}
+
+/** syncgroup: a literal IPv4 (224.0.0.0/4) or IPv6 (ff00::/8) multicast address. */
+function multicastGroup(st: ParseState, line: number, value: string): string {
+  const family = isIP(value);
+  const multicast = family === 4 ? Number(value.split('.')[0]) >= 224 && Number(value.split('.')[0]) <= 239 : family === 6 && /^ff/i.test(value);
+  if (!multicast) return st.fail(line, `syncgroup needs a multicast address (IPv4 224.0.0.0-239.255.255.255 or IPv6 ff00::/8), got ${show(value)}`);
+  return value;
 }
 
 /**

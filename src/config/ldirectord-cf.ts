@@ -3,7 +3,7 @@
 // means is decided in ./directives.ts, shared with the YAML front end.
 import type { Config } from './model.js';
 import {
-  applyGlobal, GLOBAL_DIRECTIVES, GLOBAL_ONLY_DIRECTIVES, KNOWN_DIRECTIVES, SECTION_DIRECTIVES, VIRTUAL_ONLY_DIRECTIVES,
+  applyGlobal, GLOBAL_DIRECTIVES, GLOBAL_ONLY_DIRECTIVES, KNOWN_DIRECTIVES, LVSD_DIRECTIVES, SECTION_DIRECTIVES, VIRTUAL_ONLY_DIRECTIVES,
 } from './directives.js';
 import { applyVirtual, finishVirtual, startVirtual, type VirtualDraft } from './virtual.js';
 import { ParseState, WS } from './parse-state.js';
@@ -154,7 +154,7 @@ function unknownInSection(st: ParseState, rcmd: string, raw: string, line: numbe
   if (name && (GLOBAL_ONLY_DIRECTIVES as readonly string[]).includes(name)) {
     return st.fail(line, `${name} is a global directive and cannot be used inside a virtual section — move it above the first virtual= line, at column 0`);
   }
-  if (name === 'sslverify' || name === 'statushttp') return st.fail(line, `${name} is a global directive (lvsd extension) and cannot be used inside a virtual section`);
+  if (name && (LVSD_DIRECTIVES as readonly string[]).includes(name)) return st.fail(line, `${name} is a global directive (lvsd extension) and cannot be used inside a virtual section`);
   if (name === 'timeout') return st.fail(line, 'timeout is no longer supported — use checktimeout and negotiatetimeout');
   return st.fail(line, `unknown directive ${show(name ?? rcmd.trim())} in a virtual section${didYouMean(name ?? '', SECTION_DIRECTIVES)}${hashNote}`);
 }

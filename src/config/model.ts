@@ -79,7 +79,23 @@ export interface GlobalSettings extends InheritableSettings {
   sslverify?: boolean;
   /** serve status.json, /metrics and the status page on this address (off when undefined). */
   statushttp?: { host: string; port: number };
+  /** manage the IPVS connection sync daemon on this interface (unset: leave sync daemons alone). */
+  syncinterface?: string;
+  /** sync id 0-255 (default 0: no filtering). */
+  syncid?: number;
+  /** which sync daemons run (default role: master while the role is master, backup otherwise). */
+  syncstate?: SyncStateSetting;
+  /** multicast group, UDP port, TTL and packet length; the kernel's defaults when undefined. */
+  syncgroup?: string;
+  syncport?: number;
+  syncttl?: number;
+  syncmaxlen?: number;
+  /** write pool health here for keepalived's track_file: 0 every virtual has a healthy real, 1 not. */
+  trackfile?: string;
 }
+
+/** syncstate=: `role` follows `lvsd role`; the others are fixed. */
+export type SyncStateSetting = 'role' | 'master' | 'backup' | 'both';
 
 export interface RealServer {
   address: string;

@@ -17,6 +17,8 @@ export class ParseState {
   private readonly ids = new Set<string>();
   /** virtuals that set checkinterval, with the line (warned about when fork=no). */
   readonly checkintervalAt = new Map<VirtualService, number>();
+  /** sync daemon options given, with their lines (warned about without syncinterface). */
+  readonly syncAt = new Map<string, number>();
   readonly hostname = process.env.HOSTNAME ?? hostname();
 
   constructor(
@@ -52,6 +54,9 @@ export class ParseState {
       for (const [v, line] of this.checkintervalAt) {
         this.warn(line, `checkinterval in virtual service at line ${v.source.line} is ignored by ldirectord when fork=no (lvsd honours it)`);
       }
+    }
+    if (this.global.syncinterface === undefined) {
+      for (const [name, line] of this.syncAt) this.warn(line, `${name} has no effect without syncinterface (lvsd leaves the sync daemons alone)`);
     }
     return { file: this.file, format: this.format, global: this.global, virtuals: this.virtuals, warnings: this.warnings };
   }

@@ -10,7 +10,7 @@ import { ldGetservbyname, portToService } from './services.js';
 import { isIPv6Literal, resolveHost } from './resolve.js';
 import { resolveReals, type RealTodo } from './reals.js';
 import { parseFallbackSpec, resolveFallback, type FallbackSpec } from './fallback.js';
-import { applyInheritable, GLOBAL_ONLY_DIRECTIVES, mailHeaderSafe, SECTION_DIRECTIVES } from './directives.js';
+import { applyInheritable, GLOBAL_ONLY_DIRECTIVES, LVSD_DIRECTIVES, mailHeaderSafe, SECTION_DIRECTIVES } from './directives.js';
 import { exactHint, nonEmpty, NWS, partial, show, yesNo, type ParseState } from './parse-state.js';
 
 const CHECKTYPES: CheckType[] = ['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl'];
@@ -196,7 +196,7 @@ export async function applyVirtual(st: ParseState, d: VirtualDraft, name: string
       v.comment = value;
       return;
     default:
-      if ((GLOBAL_ONLY_DIRECTIVES as readonly string[]).includes(name) || name === 'sslverify' || name === 'statushttp') {
+      if ((GLOBAL_ONLY_DIRECTIVES as readonly string[]).includes(name) || (LVSD_DIRECTIVES as readonly string[]).includes(name)) {
         return st.fail(line, `${name} is a global directive and cannot be used inside a virtual section — move it above the first virtual= line`);
       }
       return st.fail(line, `unknown directive ${show(name)} in a virtual section${didYouMean(name, SECTION_DIRECTIVES)}`);

@@ -8,6 +8,11 @@ import { GLOBAL_ONLY_DIRECTIVES, INHERITABLE_DIRECTIVES } from './directives.js'
 import { portToService } from './services.js';
 import { hostPort } from './effective.js';
 
+/** The director-pair directives, in the order they are written. */
+const PAIR_DIRECTIVES = ['syncinterface', 'syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen', 'trackfile'] as const;
+
+const PAIR_NOTE = '# lvsd extensions (ldirectord refuses them): director pair (IPVS sync daemon, pool-health file)';
+
 const ALL: EmailStatus[] = ['starting', 'running', 'stopping', 'reloading'];
 
 export type EntryValue = string | number | boolean | string[] | Fallback | RealServer;
@@ -42,6 +47,10 @@ export function globalEntries(g: GlobalSettings): Entry[] {
   }
   if (g.sslverify !== undefined) out.push(['sslverify', g.sslverify]);
   if (g.statushttp) out.push(['statushttp', hostPort(g.statushttp.host, g.statushttp.port)]);
+  for (const name of PAIR_DIRECTIVES) {
+    const v = g[name];
+    if (v !== undefined) out.push([name, v]);
+  }
   return out;
 }
 
@@ -136,6 +145,7 @@ class CfWriter {
     if (name === 'virtualhost' && text.includes('"')) this.fail(`virtualhost ${JSON.stringify(text)}: it contains a double quote`);
     if (name === 'sslverify') this.out.push('# lvsd extension (ldirectord refuses it): verify TLS certificates in checks');
     if (name === 'statushttp') this.out.push('# lvsd extension (ldirectord refuses it): status page, status.json and /metrics');
+    if ((PAIR_DIRECTIVES as readonly string[]).includes(name) && !this.out.includes(PAIR_NOTE)) this.out.push(PAIR_NOTE);
     this.out.push(`${scope === 'section' ? '\t' : ''}${name}=${quoted ? `"${text}"` : text}`);
   }
 

@@ -12,7 +12,7 @@ import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
 import { bindingsOf, type Binding } from '../health/targets.js';
 import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService } from '../table/desired.js';
 import { Reconciler, type DesiredState } from '../table/reconciler.js';
-import { DaemonBus, type DaemonState, type Health } from '../events/index.js';
+import { DaemonBus, type DaemonState, type Health, type Role } from '../events/index.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -44,6 +44,8 @@ export class Daemon {
   readonly bus: DaemonBus;
   config: Config;
   state: DaemonState = 'starting';
+  /** this director's part in a pair, as its failover engine last said (`lvsd role`). */
+  role: Role = 'unknown';
   readonly book: HealthBook;
   readonly scheduler: Scheduler;
   readonly reconciler: Reconciler;
@@ -164,6 +166,19 @@ export class Daemon {
     this.reconciler.stop();
     await this.reconciler.now('stop');
     await this.opts.driver.close?.();
+  }
+
+  /**
+   * Take the role the failover engine gives (or the state file kept across a restart). Both
+   * roles check and keep the whole table: the role only switches the sync daemon and what is
+   * reported. True when it changed.
+   */
+  setRole(to: Role, source: 'command' | 'restored'): boolean {
+    const from = this.role;
+    if (to === from) return false;
+    this.role = to;
+    this.bus.emit('role', { from, to, at: Date.now(), source });
+    return true;
   }
 
   /** Every binding with its state, for status views. */

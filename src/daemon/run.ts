@@ -21,6 +21,9 @@ import { maskingAllSecrets } from './secrets.js';
 import { StatusService, defaultControlSocket } from '../status/index.js';
 import { redactingChecks } from '../status/redact.js';
 import { benchTrace } from '../health/trace.js';
+import { attachRole, type RoleControl } from './role.js';
+import { defaultRoleFile } from './role-file.js';
+import { attachTrackFile } from './trackfile.js';
 
 export type DriverKind = 'ipvsadm' | 'netlink' | 'auto' | 'memory';
 export const DRIVER_KINDS: readonly DriverKind[] = ['ipvsadm', 'netlink', 'auto', 'memory'];
@@ -49,6 +52,8 @@ export interface RunOptions {
   controlSocket?: string;
   /** serve the status page and /metrics here (wins over statushttp=). */
   statusHttp?: { host: string; port: number };
+  /** where the role is kept across restarts (default: the pid file's path with .role). */
+  roleFile?: string;
   /** as root, refuse a config file others may write (default true; see strict-modes.ts). */
   strictModes?: boolean;
 }
@@ -92,7 +97,12 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     process.stderr.write(`lvsd for ${opts.configPath} is already running (pid file ${opts.pidFile})\n`);
     return 0;
   }
-  const status = new StatusService({ controlSocket: opts.controlSocket ?? defaultControlSocket(opts.pidFile), statusHttp: opts.statusHttp });
+  let role: RoleControl | undefined; // set once the daemon and its subscribers exist
+  const status = new StatusService({
+    controlSocket: opts.controlSocket ?? defaultControlSocket(opts.pidFile),
+    statusHttp: opts.statusHttp,
+    role: (word) => role?.command(word) ?? 'error: not ready',
+  });
   driver = status.instrument(driver);
 
   const bus = new DaemonBus();
@@ -105,6 +115,9 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     debug: opts.debug,
   });
   subs.log(`Starting lvsd ${version()} with pid: ${process.pid}`);
+  const logError = (message: string) => bus.emit('log', { level: 'error', message });
+  role = attachRole(daemon, opts.roleFile ?? defaultRoleFile(opts.pidFile), logError);
+  const track = attachTrackFile(daemon, logError);
 
   const detachFallback = attachFallbackCommand(daemon);
   // The file is always watched; whether a change reloads is the current config's autoreload.
@@ -126,6 +139,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       await watcher.close();
       detachFallback();
       await daemon.stop();
+      track.close();
+      role?.close();
       await status.close();
       subs.log(`Linux Director Daemon terminated on signal: ${signal}`);
       await subs.close();
@@ -149,6 +164,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     await daemon.start();
   } catch (e) {
     subs.log(`Start failed: ${(e as Error).message}`);
+    track.close();
+    role.close();
     await status.close();
     await subs.close();
     removePidFile(opts.pidFile);

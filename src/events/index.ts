@@ -77,3 +77,8 @@ export interface DaemonEvents {
 }
 
 export class DaemonBus extends EventEmitter<DaemonEvents> {}
+
+/** The log line and mail subject of a role change. */
+export function roleMessage(e: DaemonEvents['role'][0]): string {
+  return e.source === 'restored' ? `Role: ${e.to} (kept from the previous run)` : `Role: ${e.from} -> ${e.to}`;
+}

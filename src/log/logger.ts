@@ -12,7 +12,7 @@
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import type { Writable } from 'node:stream';
-import type { DaemonBus, DaemonEvents } from '../events/index.js';
+import { roleMessage, type DaemonBus, type DaemonEvents } from '../events/index.js';
 import { hostPort, virtualId } from '../config/effective.js';
 import { AppendFile } from './append-file.js';
 import { SyslogSink, facilityCode, type SyslogSeverity } from './syslog.js';
@@ -194,6 +194,7 @@ export function eventLines(bus: DaemonBus, log: (level: Level, message: string) 
     // the daemon logs reloads itself (ldirectord's texts); these are the details
     on('reload', (e) => log('debug', e.ok ? `Reloaded configuration file '${e.file}'` : `Reload of '${e.file}' failed: ${e.error ?? 'unknown error'}`)),
     on('state', (e) => log('debug', `Daemon state: ${e.state}`)),
+    on('role', (e) => log('info', roleMessage(e))),
     on('log', (e) => log(e.level, e.message)),
     // one per check: not even formatted unless debug lines are written
     on('check', (e) => enabled('debug') && log('debug', `Check ${e.key}: ${e.result.ok ? 'up' : 'down'} ${e.result.message} (${Math.round(e.latencyMs)} ms)`)),

@@ -1,14 +1,20 @@
 // The control socket: a unix stream socket only its owner (root) can use, next to the pid file.
-// Line protocol, read-only: the client sends one command line and gets one answer, then EOF.
-//   status   → the status document as one JSON line
-//   metrics  → the Prometheus exposition text
-//   ping     → pong
+// Line protocol: the client sends one command line and gets one answer, then EOF.
+//   status        → the status document as one JSON line
+//   metrics       → the Prometheus exposition text
+//   ping          → pong
+//   role          → the current role (master, backup, fault or unknown)
+//   role WORD     → the one write: take role master, backup or fault; `ok WORD` or `error: ...`
+// The socket is owner-only (0600, root's): whoever may use it may also run ipvsadm, so the role
+// command gives nobody a power they lack.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 
 export interface ControlHandlers {
   status(): string;
   metrics(): Promise<string>;
+  /** the current role, or (with a word) take that role: the answer line. */
+  role?(word?: string): string;
 }
 
 const MAX_LINE = 256;
@@ -89,8 +95,11 @@ export class ControlServer {
         return this.handlers.metrics();
       case 'ping':
         return 'pong\n';
-      default:
-        return `error: unknown command ${JSON.stringify(command.slice(0, 40))} (commands: status, metrics, ping)\n`;
+      default: {
+        const role = /^role(?:[ \t]+(\S+))?$/.exec(command);
+        if (role && this.handlers.role) return `${this.handlers.role(role[1])}\n`;
+        return `error: unknown command ${JSON.stringify(command.slice(0, 40))} (commands: status, metrics, ping, role [master|backup|fault])\n`;
+      }
     }
   }
 }

@@ -62,7 +62,7 @@ function virtualBlock(v: VirtualStatus, now: number): string[] {
 
 export function formatStatus(s: StatusSnapshot): string {
   const now = Date.parse(s.lvsd.generatedAt);
-  const out = [`lvsd ${s.lvsd.version}  ${s.lvsd.state}  pid ${s.lvsd.pid}  up ${duration((now - Date.parse(s.lvsd.startedAt)) / 1000)}  ${s.lvsd.config}`];
+  const out = [`lvsd ${s.lvsd.version}  ${s.lvsd.state}  role ${s.role}  pid ${s.lvsd.pid}  up ${duration((now - Date.parse(s.lvsd.startedAt)) / 1000)}  ${s.lvsd.config}`];
   if (s.http) out.push(`status page: ${s.http.url}`);
   if (s.ipvs.failing) out.push(`IPVS update failing: ${printable(s.ipvs.lastError?.message ?? '')}`);
   if (!s.ipvs.kernelKnown) out.push('IPVS table not read yet');

@@ -16,6 +16,8 @@ export interface StatusOptions {
   controlSocket: string;
   /** --status-http: wins over the config's statushttp=. */
   statusHttp?: { host: string; port: number };
+  /** the control socket's one write command, `role [WORD]` (the daemon process owns it). */
+  role?: (word?: string) => string;
 }
 
 export class StatusService {
@@ -44,7 +46,7 @@ export class StatusService {
     this.metrics.attach(daemon, collector, sources);
     const status = () => JSON.stringify(collector.snapshot());
     const metrics = () => this.metrics.render();
-    const control = new ControlServer(this.opts.controlSocket, { status, metrics });
+    const control = new ControlServer(this.opts.controlSocket, { status, metrics, role: this.opts.role });
     try {
       await control.listen();
       this.control = control;

@@ -4,7 +4,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { hostPort, virtualId } from '../config/effective.js';
 import type { Daemon } from '../daemon/daemon.js';
-import type { DaemonEvents, DaemonState } from '../events/index.js';
+import { ROLES, type DaemonEvents, type DaemonState } from '../events/index.js';
 import type { IpvsDriver } from '../ipvs/types.js';
 import { version } from '../version.js';
 import type { StatusCollector } from './snapshot.js';
@@ -27,6 +27,7 @@ export class StatusMetrics {
   private readonly m = {
     build: this.gauge('lvsd_build_info', 'lvsd version (always 1)', ['version']),
     state: this.gauge('lvsd_daemon_state', 'daemon state: 1 for the current one', ['state']),
+    role: this.gauge('lvsd_role', "this director's role in a pair: 1 for the current one (master, backup, fault, unknown)", ['role']),
     up: this.gauge('lvsd_real_up', '1 when the real server passes its checks, else 0', ['virtual', 'real']),
     health: this.gauge('lvsd_real_health', 'health of a real server: 1 for the current state (up, down, unknown)', ['virtual', 'real', 'state']),
     weight: this.gauge('lvsd_real_weight', 'weight of the real server in the kernel IPVS table (absent when not in it)', ['virtual', 'real']),
@@ -139,6 +140,7 @@ export class StatusMetrics {
       const m = this.m;
       for (const g of [m.state, m.up, m.health, m.weight, m.failures, m.since, m.latency, m.fallback]) g.reset();
       for (const s of STATES) m.state.set({ state: s }, s === snap.lvsd.state ? 1 : 0);
+      for (const r of ROLES) m.role.set({ role: r }, r === snap.role ? 1 : 0);
       m.failing.set(snap.ipvs.failing ? 1 : 0);
       for (const v of snap.virtuals) {
         for (const r of v.reals) {

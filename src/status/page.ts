@@ -30,7 +30,7 @@ tr.real.up{background:var(--up-bg)}tr.real.down{background:var(--down-bg)}tr.rea
 tr.real.up td:first-child{box-shadow:inset 4px 0 var(--up)}tr.real.down td:first-child{box-shadow:inset 4px 0 var(--down)}tr.real.unknown td:first-child{box-shadow:inset 4px 0 var(--unk)}
 .badge{display:inline-block;min-width:64px;text-align:center;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:700;color:#fff;text-transform:uppercase}
 .badge.up{background:var(--up)}.badge.down{background:var(--down)}.badge.unknown{background:var(--unk)}.badge.other{background:#5f6b76}
-.badge.state{background:#2e7dd1}
+.badge.state{background:#2e7dd1}.badge.role{background:#5f6b76;min-width:0}.badge.role.master{background:#1b7f3b}.badge.role.fault{background:#c62828}
 .mute,.why{color:var(--mute)}tr.real.down .why{color:#8e1b1b;font-weight:600}
 td.why{overflow-wrap:anywhere}
 .downlist{background:var(--down-bg);border:1px solid #f1b5b5;color:#8e1b1b;border-radius:6px;padding:7px 12px;margin-bottom:14px;font-weight:600}
@@ -109,7 +109,7 @@ function render(s) {
   document.body.classList.remove("stale");
   document.title = "lvsd · " + s.virtuals.reduce((n, v) => n + v.counts.down, 0) + " down";
   const h = document.querySelector("header");
-  h.replaceChildren(el("h1", null, "lvsd"), el("span", "badge state", s.lvsd.state),
+  h.replaceChildren(el("h1", null, "lvsd"), el("span", "badge state", s.lvsd.state), el("span", "badge role " + s.role, "role " + s.role),
     el("span", "meta", s.lvsd.config), el("span", "meta", "v" + s.lvsd.version + " · pid " + s.lvsd.pid + " · up " + dur((Date.now() - Date.parse(s.lvsd.startedAt)) / 1000)),
     el("span", "meta", "updated " + clock(s.lvsd.generatedAt)));
   const m = document.querySelector("main");

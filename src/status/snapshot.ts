@@ -157,6 +157,7 @@ export class StatusCollector {
         generatedAt: new Date().toISOString(),
       },
       ipvs: { kernelKnown: this.lastKernel !== undefined, failing: d.reconciler.failing, lastError: this.lastIpvsError },
+      role: d.role,
       lastReload: this.lastReload,
       http: this.http,
       virtuals,

@@ -1,7 +1,7 @@
 // The status document: what `lvsd status --json`, /status.json and the status page show.
 // Plain JSON (times as ISO strings), no secrets (see ./redact.ts). Additive changes only:
 // scripts read it.
-import type { DaemonState, Health } from '../events/index.js';
+import type { DaemonState, Health, Role } from '../events/index.js';
 import type { Forward } from '../config/model.js';
 
 export interface RealStatus {
@@ -83,6 +83,8 @@ export interface StatusSnapshot {
     failing: boolean;
     lastError: { message: string; at: string } | null;
   };
+  /** this director's role in a pair (`lvsd role`); `unknown` until told. */
+  role: Role;
   lastReload: { ok: boolean; at: string; error?: string } | null;
   /** where the HTTP listener is, when there is one. */
   http: { url: string } | null;
