@@ -6,7 +6,7 @@
 // (sslverify), a size cap on the body, and the virtualhost kept on same-origin redirects.
 import { Client } from 'undici';
 import net from 'node:net';
-import { hostPort } from '../config/effective.js';
+import { hostPort } from '../address.js';
 import { runCheck, up, down } from './deadline.js';
 import { matchReceive } from './receive.js';
 import type { CheckTarget, Checker, CheckResult } from './types.js';

@@ -11,12 +11,11 @@ import { simpletcpChecker } from './simpletcp.js';
 import { sipChecker } from './sip.js';
 import { noneChecker, offChecker, onChecker } from './static.js';
 import { down } from './deadline.js';
-import type { CheckType, Service } from '../config/model.js';
-import type { CheckTarget, Checker } from './types.js';
+import type { CheckService, CheckTarget, CheckType, Checker } from './types.js';
 
 /** Negotiate checkers, one entry per service name. */
 const httpChecker = lazyChecker(async () => (await import('./http.js')).httpChecker);
-const negotiators: Partial<Record<Service, Checker>> = {
+const negotiators: Partial<Record<CheckService, Checker>> = {
   dns: lazyChecker(async () => (await import('./dns.js')).dnsChecker),
   http: httpChecker,
   https: httpChecker,

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
-import { hostPort } from '../config/effective.js';
+import { hostPort } from '../address.js';
 import { runCheck, up, down } from './deadline.js';
 import { LineReader, datagramLines } from './lines.js';
 import { familyOf, tcpExchange, udpExchange } from './transport.js';

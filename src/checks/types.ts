@@ -1,15 +1,36 @@
 // One interface for every health check, in the manner of Seesaw's healthcheck/:
-// a checker knows one protocol and nothing about IPVS, state or timers.
-import type { CheckType, Family, Protocol, Service } from '../config/model.js';
+// a checker knows one protocol and nothing about IPVS, state, timers or the config model.
+// The checks' own names below are what checktype= and service= choose from; health/targets.ts
+// maps a config onto CheckTarget.
+
+/** How a real server is checked; `combined` is checktype=N (negotiate once every N+1 checks). */
+export type CheckType =
+  | 'connect'
+  | 'negotiate'
+  | 'combined'
+  | 'ping'
+  | 'external'
+  | 'external-perl'
+  | 'on'
+  | 'off';
+
+/** The protocols a negotiate check speaks, by ldirectord's service names. */
+export const CHECK_SERVICES = [
+  'dns', 'ftp', 'http', 'https', 'http_proxy', 'imap', 'imaps', 'ldap', 'ldaps', 'mysql', 'nntp',
+  'none', 'oracle', 'pgsql', 'pop', 'pops', 'radius', 'simpletcp', 'sip', 'smtp', 'submission',
+] as const;
+export type CheckService = (typeof CHECK_SERVICES)[number];
 
 /** Everything a checker needs about one real server, resolved from config. */
 export interface CheckTarget {
   /** check identity; identical targets share one check (ldirectord's real id). */
   key: string;
   checktype: CheckType;
-  service: Service;
-  protocol: Protocol;
-  family: Family;
+  service: CheckService;
+  /** the virtual service's protocol: tcp or udp exchanges (fwm: the checks go over TCP). */
+  protocol: 'tcp' | 'udp' | 'fwm';
+  /** the real server's address family. */
+  family: 4 | 6;
   /** the real server's address and the port checks go to (checkport, else real port, else service port). */
   host: string;
   port: number;

@@ -1,5 +1,9 @@
 // Effective per-virtual settings: ldirectord's precedence rules (spec §1.5) in one place.
 import type { Config, Fallback, VirtualService, EmailStatus } from './model.js';
+import { hostPort } from '../address.js';
+
+// the config's users have always taken it from here
+export { hostPort };
 
 export interface EffectiveSettings {
   checktimeout: number;
@@ -59,8 +63,4 @@ export function virtualId(v: VirtualService): string {
 export function virtualLabel(v: VirtualService): string {
   if (v.protocol === 'fwm') return String(v.fwmark);
   return hostPort(v.address ?? '', v.port);
-}
-
-export function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

@@ -1,33 +1,22 @@
 // The one typed model of an lvsd / ldirectord configuration.
 // Both front ends (ldirectord.cf and YAML) produce exactly this; everything downstream
-// (scheduler, checks, desired table, alerts) reads only this.
+// (health targets, desired table, alerts, status) reads only this.
 //
 // Values are what the file says after ldirectord's own parse-time derivations
 // (service from port, protocol from port 53, ranges expanded, hostnames and service
 // names resolved). Settings that may be given globally and per virtual are kept apart
 // (`GlobalSettings` vs `VirtualService.overrides`) so a conversion writes them back where
 // they were; `effective()` in ./effective.ts merges them with ldirectord's precedence.
+import type { CheckService, CheckType } from '../checks/types.js';
 
 export type Forward = 'gate' | 'masq' | 'ipip';
 export type Protocol = 'tcp' | 'udp' | 'fwm';
 export type Family = 4 | 6;
 
-/** checktype; `combined` is checktype=N (negotiate once every N+1 checks). */
-export type CheckType =
-  | 'connect'
-  | 'negotiate'
-  | 'combined'
-  | 'ping'
-  | 'external'
-  | 'external-perl'
-  | 'on'
-  | 'off';
-
-export const SERVICES = [
-  'dns', 'ftp', 'http', 'https', 'http_proxy', 'imap', 'imaps', 'ldap', 'ldaps', 'mysql', 'nntp',
-  'none', 'oracle', 'pgsql', 'pop', 'pops', 'radius', 'simpletcp', 'sip', 'smtp', 'submission',
-] as const;
-export type Service = (typeof SERVICES)[number];
+// checktype= and service= name one of the checks lvsd has, in the checkers' own words.
+export type { CheckType };
+export { CHECK_SERVICES as SERVICES } from '../checks/types.js';
+export type Service = CheckService;
 
 export type EmailStatus = 'starting' | 'running' | 'stopping' | 'reloading';
 

@@ -80,7 +80,9 @@ export class Daemon {
    */
   async start(): Promise<void> {
     this.setState('starting');
-    const loading = this.loadCheckers(this.config);
+    const config = this.config;
+    const bindings = bindingsOf(config);
+    const loading = this.loadCheckers(bindings);
     let kernel: Table = { services: [] };
     try {
       kernel = await this.reconciler.read();
@@ -90,9 +92,11 @@ export class Daemon {
     await loading;
     if (this.stopping) return;
     const present = kernelWeights(kernel);
+    // A reload that finished during the kernel read has put its own config in force.
+    const bound = this.config === config ? bindings : bindingsOf(this.config);
     // A real already in the kernel with weight > 0 is adopted as up: it is neither removed
     // nor re-added; its first failed check counts against failurecount as usual.
-    this.book.setBindings(bindingsOf(this.config), (b) => (adoptable(b, present) ? 'up' : 'unknown'));
+    this.book.setBindings(bound, (b) => (adoptable(b, present) ? 'up' : 'unknown'));
     const round = this.waitFirstRound();
     this.syncScheduler();
     await this.reconciler.now('start');
@@ -121,11 +125,13 @@ export class Daemon {
     if (this.stopping) return false;
     if (trigger === 'signal') this.bus.emit('log', { level: 'info', message: 'Reloading Linux Director Daemon config on signal' });
     let next: Config;
+    let bindings: Binding[];
     try {
       const refused = this.opts.checkConfig?.(this.config.file);
       if (refused) throw new Error(refused);
       next = await loadConfig(this.config.file);
-      await this.loadCheckers(next);
+      bindings = bindingsOf(next);
+      await this.loadCheckers(bindings);
       // a stop that began while the file was read wins: no checks may start again
       if (this.stopping) return false;
     } catch (e) {
@@ -142,7 +148,7 @@ export class Daemon {
       if (!nextKeys.has(serviceKeyString(key))) this.forget.push({ key, label: virtualLabel(v), context: 'start' });
     }
     this.config = next;
-    this.book.setBindings(bindingsOf(next), () => 'unknown');
+    this.book.setBindings(bindings, () => 'unknown');
     this.startDraining(previous);
     this.syncScheduler();
     await this.reconciler.now('start');
@@ -191,8 +197,8 @@ export class Daemon {
     this.bus.emit('state', { state, config: this.config });
   }
 
-  private async loadCheckers(config: Config): Promise<void> {
-    await this.opts.loadCheckers?.(bindingsOf(config).map((b) => b.target));
+  private async loadCheckers(bindings: readonly Binding[]): Promise<void> {
+    await this.opts.loadCheckers?.(bindings.map((b) => b.target));
   }
 
   private syncScheduler(): void {

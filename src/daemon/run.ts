@@ -9,6 +9,7 @@ import { checkerFor, forgetTarget, loadCheckers, perTarget } from '../checks/reg
 import { createDriver } from '../ipvs/index.js';
 import { NetlinkDriver, probeNetlink } from '../ipvs/netlink.js';
 import type { IpvsDriver } from '../ipvs/types.js';
+import { timedDriver } from '../ipvs/timed.js';
 import { claimPidFile, removePidFile } from './pidfile.js';
 import { Daemon } from './daemon.js';
 import { DaemonBus } from '../events/index.js';
@@ -103,7 +104,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     statusHttp: opts.statusHttp,
     role: (word) => role?.command(word) ?? 'error: not ready',
   });
-  driver = status.instrument(driver);
+  driver = timedDriver(driver, status.metrics.applyTimer);
 
   const bus = new DaemonBus();
   benchTrace?.attach(bus);

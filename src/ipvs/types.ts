@@ -47,6 +47,17 @@ export interface Table {
   services: Service[];
 }
 
+/**
+ * The kernel table as an output (status, metrics, the page) sees it: the one last read or
+ * applied, and whether applying fails. Nothing in it can write the table.
+ */
+export interface TableView {
+  /** undefined until the table has been read. */
+  readonly known: Table | undefined;
+  /** the last apply failed and a retry is pending. */
+  readonly failing: boolean;
+}
+
 /** One change; a change set is applied by a driver as one batch. */
 export type Change =
   | { op: 'add-service'; service: ServiceKey; attrs: ServiceAttrs }

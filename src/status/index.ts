@@ -3,9 +3,8 @@
 // when a reload changes it). A listener that cannot start is logged, never fatal: the
 // director's job is to keep the kernel table right, not to be watched.
 import { hostPort } from '../config/effective.js';
-import type { Daemon } from '../daemon/daemon.js';
-import type { IpvsDriver } from '../ipvs/types.js';
 import { ControlServer } from './control.js';
+import type { DaemonView } from './daemon-view.js';
 import { StatusHttp } from './http.js';
 import { StatusMetrics, type MetricsSources } from './metrics.js';
 import { StatusCollector } from './snapshot.js';
@@ -23,7 +22,7 @@ export interface StatusOptions {
 export class StatusService {
   readonly metrics = new StatusMetrics();
   collector?: StatusCollector;
-  private daemon?: Daemon;
+  private daemon?: DaemonView;
   private control?: ControlServer;
   private http?: StatusHttp;
   private httpAt?: string;
@@ -34,12 +33,7 @@ export class StatusService {
 
   constructor(private readonly opts: StatusOptions) {}
 
-  /** The driver the daemon should use: the same one, with apply latency measured. */
-  instrument(driver: IpvsDriver): IpvsDriver {
-    return this.metrics.instrument(driver);
-  }
-
-  async start(daemon: Daemon, sources: MetricsSources = {}): Promise<void> {
+  async start(daemon: DaemonView, sources: MetricsSources = {}): Promise<void> {
     this.daemon = daemon;
     const collector = new StatusCollector(daemon);
     this.collector = collector;

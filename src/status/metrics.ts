@@ -3,10 +3,9 @@
 // /metrics, /status.json and `lvsd status` always tell the same story.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { hostPort, virtualId } from '../config/effective.js';
-import type { Daemon } from '../daemon/daemon.js';
 import { ROLES, type DaemonEvents, type DaemonState } from '../events/index.js';
-import type { IpvsDriver } from '../ipvs/types.js';
 import { version } from '../version.js';
+import type { DaemonView } from './daemon-view.js';
 import type { StatusCollector } from './snapshot.js';
 
 const STATES: DaemonState[] = ['starting', 'running', 'reloading', 'stopping'];
@@ -66,27 +65,13 @@ export class StatusMetrics {
     this.m.ipvsErrors.inc(0);
   }
 
-  /** Wrap a driver so each apply is timed (the bus says what was applied, not how long it took). */
-  instrument(driver: IpvsDriver): IpvsDriver {
-    const hist = this.m.applyDuration;
-    return {
-      get name() {
-        return driver.name;
-      },
-      read: () => driver.read(),
-      apply: async (changes) => {
-        const end = hist.startTimer();
-        try {
-          return await driver.apply(changes);
-        } finally {
-          end();
-        }
-      },
-      close: driver.close ? () => driver.close!() : undefined,
-    };
-  }
+  /** Starts timing one IPVS apply; the returned function ends it (see ipvs/timed.ts). */
+  readonly applyTimer = (): (() => void) => {
+    const end = this.m.applyDuration.startTimer();
+    return () => void end();
+  };
 
-  attach(daemon: Daemon, collector: StatusCollector, sources: MetricsSources = {}): void {
+  attach(daemon: DaemonView, collector: StatusCollector, sources: MetricsSources = {}): void {
     this.collector = collector;
     const on = <K extends keyof DaemonEvents>(name: K, fn: (...a: DaemonEvents[K]) => void) => {
       daemon.bus.on(name, fn as never);

@@ -5,12 +5,12 @@
 import type { Config, VirtualService } from '../config/model.js';
 import { effective, hostPort, virtualId, virtualLabel } from '../config/effective.js';
 import type { DaemonEvents } from '../events/index.js';
-import type { Daemon } from '../daemon/daemon.js';
 import type { Table } from '../ipvs/types.js';
 import { serviceKeyString } from '../ipvs/types.js';
 import { destKey, kernelPort, serviceKeyOf } from '../table/desired.js';
 import { version } from '../version.js';
 import { redactor, type Redact } from './redact.js';
+import type { DaemonView } from './daemon-view.js';
 import type { RealStatus, StatusSnapshot, TransitionRecord, VirtualStatus } from './types.js';
 
 export interface CollectorOptions {
@@ -37,7 +37,7 @@ export class StatusCollector {
   private readonly offs: (() => void)[] = [];
 
   constructor(
-    private readonly daemon: Daemon,
+    private readonly daemon: DaemonView,
     opts: CollectorOptions = {},
   ) {
     this.limit = opts.transitions ?? 50;

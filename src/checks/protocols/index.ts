@@ -1,8 +1,7 @@
 // The negotiate checkers of this directory, by service name (spec §6). Those built on a client
 // library load it on their first check (lazy.ts).
-import type { Service } from '../../config/model.js';
 import { lazyChecker } from '../lazy.js';
-import type { Checker } from '../types.js';
+import type { CheckService, Checker } from '../types.js';
 import { ftpChecker } from './ftp.js';
 import { imapChecker, imapsChecker } from './imap.js';
 import { nntpChecker } from './nntp.js';
@@ -26,4 +25,4 @@ export const protocolCheckers = {
   mysql: lazyChecker(async () => (await import('./mysql.js')).mysqlChecker),
   pgsql: lazyChecker(async () => (await import('./pgsql.js')).pgsqlChecker),
   oracle: oracleChecker,
-} satisfies Partial<Record<Service, Checker>>;
+} satisfies Partial<Record<CheckService, Checker>>;
