@@ -1,7 +1,7 @@
 // The CLI contract ldirectord's users and the Pacemaker agent rely on (spec §5).
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
-import { TempDir, LvsdProcess, runCli, waitFor, weightOf, STAND_IN } from '../helpers/lvsd.js';
+import { TempDir, daemon, runCli, waitFor, weightOf, STAND_IN } from '../helpers/lvsd.js';
 import { readPid } from '../../src/daemon/pidfile.js';
 
 const GOOD = ['checkinterval=1', '', 'virtual=127.0.0.100:80', '    real=127.0.0.11:80 masq', '    checktype=on', ''].join('\n');
@@ -71,11 +71,7 @@ t.test('a second daemon on the same pid file does not start', async (t) => {
   const cfg = dir.file('web.cf', GOOD);
   const pid = dir.file('lvsd.pid');
   const env = { LVSD_IPVS_STATE: dir.file('ipvs.json') };
-  const first = new LvsdProcess(['-f', '--pid-file', pid, '--ipvsadm', STAND_IN, cfg, 'start'], env);
-  t.teardown(async () => {
-    await first.stop();
-    dir.remove();
-  });
+  const first = daemon(t, { file: cfg }, { dir, pidFile: pid, state: env.LVSD_IPVS_STATE }).lvsd;
   await waitFor('first daemon up', () => readPid(pid).state === 'running');
   const second = await runCli(['-f', '--pid-file', pid, '--ipvsadm', STAND_IN, cfg, 'start'], env);
   t.equal(second.code, 0, 'exits 0 (ldirectord: start when running)');
@@ -87,11 +83,7 @@ t.test('--ipvs auto falls back to ipvsadm where netlink IPVS does not answer (th
   const dir = new TempDir();
   const cfg = dir.file('web.cf', GOOD);
   const state = dir.file('ipvs.json');
-  const lvsd = new LvsdProcess(['-f', '--ipvs', 'auto', '--pid-file', dir.file('lvsd.pid'), '--ipvsadm', STAND_IN, cfg, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    dir.remove();
-  });
+  const { lvsd } = daemon(t, { file: cfg }, { dir, flags: ['--ipvs', 'auto'] });
   await waitFor('the table through the stand-in', async () => (await weightOf(state, '127.0.0.100:80', '127.0.0.11:80')) === 1, 60000);
   t.pass('applied through ipvsadm');
   const bad = await runCli(['-f', '--ipvs', 'kernel', cfg, 'start']);

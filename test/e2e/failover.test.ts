@@ -1,6 +1,6 @@
 // End to end: real HTTP servers, the real lvsd process, the stand-in ipvsadm playing the kernel.
 import t, { type Test } from 'tap';
-import { RealServer, TempDir, LvsdProcess, daemon, ipvsadm, saved, invocations, waitFor, STAND_IN, weightOf as weightOfIn, weightsOf } from '../helpers/lvsd.js';
+import { RealServer, TempDir, daemon, ipvsadm, saved, invocations, waitFor, weightOf as weightOfIn, weightsOf } from '../helpers/lvsd.js';
 
 const VIP = '127.0.0.100:80';
 
@@ -26,19 +26,11 @@ function config(reals: RealServer[], extra: string[] = [], fallback?: RealServer
 }
 
 async function setup(t: Test, extra: string[] = [], withFallback = true) {
-  const dir = new TempDir();
   const reals = await Promise.all(['127.0.0.11', '127.0.0.12', '127.0.0.13'].map((h) => new RealServer(h).start()));
   const fb = withFallback ? await new RealServer('127.0.0.10').start() : undefined;
-  const state = dir.file('ipvs.json');
-  const cfg = dir.file('lvsd.cf', config(reals, extra, fb));
-  const lvsd = new LvsdProcess(['-f', '--ipvs', 'ipvsadm', '--ipvsadm', STAND_IN, '--pid-file', dir.file('lvsd.pid'), cfg, 'start'], {
-    LVSD_IPVS_STATE: state,
-  });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await Promise.all([...reals, ...(fb ? [fb] : [])].map((r) => r.stop()));
-    dir.remove();
-  });
+  // teardowns run last first: the daemon stops before its reals do
+  t.teardown(() => Promise.all([...reals, ...(fb ? [fb] : [])].map((r) => r.stop())));
+  const { dir, state, cfgPath: cfg, lvsd } = daemon(t, config(reals, extra, fb), { flags: ['--ipvs', 'ipvsadm'] });
   return { dir, reals, fb, state, cfg, lvsd };
 }
 
@@ -105,13 +97,8 @@ t.test('start adopts the kernel table: no healthy real removed or re-added, stra
     '-a -t 127.0.0.200:443 -r 127.0.0.201:443 -m -w 1',
   ].join('\n') + '\n');
   const before = invocations(state).length;
-  const cfg = dir.file('lvsd.cf', config(reals, ['quiescent=no']));
-  const lvsd = new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', dir.file('pid'), cfg, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await Promise.all(reals.map((r) => r.stop()));
-    dir.remove();
-  });
+  t.teardown(() => Promise.all(reals.map((r) => r.stop())));
+  const { lvsd } = daemon(t, config(reals, ['quiescent=no']), { dir });
   await waitFor('second real added', async () => await weightOf(state, reals[1]!.addr) === 3);
   const calls = invocations(state).slice(before).join('\n');
   t.notMatch(calls, /-d -t/, 'no delete of a configured real');

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { mkdirSync, writeFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { RealServer, TempDir, LvsdProcess, daemon, waitFor, weightOf, STAND_IN } from '../helpers/lvsd.js';
+import { RealServer, TempDir, daemon, waitFor, weightOf } from '../helpers/lvsd.js';
 
 t.test('maintenancedir: <ip>:<port>, <ip> and the reverse name force a real down until the file goes', async (t) => {
   const dir = new TempDir();
@@ -35,13 +35,8 @@ t.test('the same check in two virtual services runs once per interval and feeds 
   real.server!.on('request', () => requests++);
   const state = dir.file('ipvs.json');
   const block = (vip: string) => [`virtual=${vip}`, `    real=${real.addr} masq`, '    service=http', '    request="/health"', '    receive="OK"', ''];
-  const cfg = dir.file('lvsd.cf', ['checkinterval=1', 'negotiatetimeout=5', '', ...block('127.0.0.100:80'), ...block('127.0.0.101:80')].join('\n'));
-  const lvsd = new LvsdProcess(['-d', '--ipvsadm', STAND_IN, '--pid-file', dir.file('pid'), cfg, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await real.stop();
-    dir.remove();
-  });
+  t.teardown(() => real.stop());
+  const { lvsd } = daemon(t, ['checkinterval=1', 'negotiatetimeout=5', '', ...block('127.0.0.100:80'), ...block('127.0.0.101:80')].join('\n'), { dir, foreground: false, flags: ['-d'] });
   await waitFor('both virtuals have the real', async () => (await weightOf(state, '127.0.0.100:80', real.addr)) === 1 && (await weightOf(state, '127.0.0.101:80', real.addr)) === 1, 60000);
   await waitFor('a few checks', () => (lvsd.out.match(/^Check /gm) ?? []).length >= 4, 60000);
   await lvsd.stop();

@@ -1,7 +1,7 @@
 // Reloads that never flap: edit the config under a running daemon and watch the table.
 import t from 'tap';
 import { writeFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
-import { RealServer, TempDir, LvsdProcess, saved, invocations, waitFor, STAND_IN, weightOf } from '../helpers/lvsd.js';
+import { RealServer, TempDir, daemon, saved, invocations, waitFor, weightOf } from '../helpers/lvsd.js';
 
 const hasService = async (state: string, vip: string) => (await saved(state)).some((l) => l.startsWith('-A') && l.includes(` ${vip} `));
 
@@ -31,14 +31,8 @@ function churn(state: string, from: number, real: RealServer): string[] {
 t.test('autoreload: add a real, change a weight, remove a virtual, break the syntax', async (t) => {
   const dir = new TempDir();
   const [a, b, c, d] = await Promise.all(['127.0.0.41', '127.0.0.42', '127.0.0.43', '127.0.0.44'].map((h) => new RealServer(h).start()));
-  const state = dir.file('ipvs.json');
-  const cfgPath = dir.file('lvsd.cf', cf({ reals: [[a!, 1], [b!, 1]], second: [d!] }));
-  const lvsd = new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', dir.file('pid'), cfgPath, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await Promise.all([a, b, c, d].map((r) => r!.stop()));
-    dir.remove();
-  });
+  t.teardown(() => Promise.all([a, b, c, d].map((r) => r!.stop())));
+  const { lvsd, state, cfgPath } = daemon(t, cf({ reals: [[a!, 1], [b!, 1]], second: [d!] }), { dir });
   await waitFor('initial table', async () => (await weightOf(state, '127.0.0.100:80', b!.addr)) === 1 && (await weightOf(state, '127.0.0.101:80', d!.addr)) === 1);
   let mark = invocations(state).length;
 
@@ -82,15 +76,9 @@ t.test('autoreload: add a real, change a weight, remove a virtual, break the syn
 t.test('SIGHUP reloads; a touch without a content change does not', async (t) => {
   const dir = new TempDir();
   const [a, b] = await Promise.all(['127.0.0.51', '127.0.0.52'].map((h) => new RealServer(h).start()));
-  const state = dir.file('ipvs.json');
   const text = cf({ reals: [[a!, 1]], extra: [] }).replace('autoreload=yes', 'autoreload=no');
-  const cfgPath = dir.file('lvsd.cf', text);
-  const lvsd = new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', dir.file('pid'), cfgPath, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await Promise.all([a, b].map((r) => r!.stop()));
-    dir.remove();
-  });
+  t.teardown(() => Promise.all([a, b].map((r) => r!.stop())));
+  const { lvsd, state, cfgPath } = daemon(t, text, { dir });
   await waitFor('initial', async () => (await weightOf(state, '127.0.0.100:80', a!.addr)) === 1);
   writeFileSync(cfgPath, cf({ reals: [[a!, 1], [b!, 3]] }).replace('autoreload=yes', 'autoreload=no'));
   await waitFor('change noticed but ignored', () => lvsd.out.includes(' - ignore new configuration'));
@@ -108,12 +96,8 @@ t.test('a symlinked config, deleted and re-created', async (t) => {
   const target = dir.file('real.cf', cf({ reals: [[a!, 1]] }));
   const link = dir.file('lvsd.cf');
   symlinkSync(target, link);
-  const lvsd = new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', dir.file('pid'), link, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await Promise.all([a, b].map((r) => r!.stop()));
-    dir.remove();
-  });
+  t.teardown(() => Promise.all([a, b].map((r) => r!.stop())));
+  const { lvsd } = daemon(t, { file: link }, { dir });
   await waitFor('initial', async () => (await weightOf(state, '127.0.0.100:80', a!.addr)) === 1);
   writeFileSync(target, cf({ reals: [[a!, 1], [b!, 2]] }));
   await waitFor('edit through the symlink target', async () => (await weightOf(state, '127.0.0.100:80', b!.addr)) === 2);

@@ -106,12 +106,14 @@ export function invocations(state: string): string[] {
   return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
 }
 
+/** The daemon's process, as daemon() starts it: `[wrapper...] node bin/lvsd.js ARGS`, its output gathered. */
 export class LvsdProcess {
   readonly child: ChildProcess;
   out = '';
   exit: Promise<number | null>;
-  constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [LVSD, ...args], {
+  constructor(args: string[], env: Record<string, string> = {}, wrapper: string[] = []) {
+    const [cmd, ...pre] = [...wrapper, process.execPath];
+    this.child = spawn(cmd!, [...pre, LVSD, ...args], {
       env: cleanEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -166,16 +168,34 @@ export interface Setup {
   lvsd: LvsdProcess;
 }
 
-/** The real daemon in the foreground on `text`, with extra CLI flags and environment. */
-export function daemon(t: Test, text: string, opts: { flags?: string[]; env?: Record<string, string>; dir?: TempDir } = {}): Setup {
+export interface DaemonOptions {
+  /** options before the config path (e.g. -d, --ipvs auto, --control-socket PATH), after -f. */
+  flags?: string[];
+  /** start with -f (default); false for runs that give only their own flags (e.g. just -d). */
+  foreground?: boolean;
+  env?: Record<string, string>;
+  /** the directory for the files below (default: a new one); removed at teardown either way. */
+  dir?: TempDir;
+  /** the pid file and the stand-in's state file (default: lvsd.pid and ipvs.json in `dir`). */
+  pidFile?: string;
+  state?: string;
+  /** a program and its arguments to start the daemon through (setpriv, faketime). */
+  wrapper?: string[];
+}
+
+/**
+ * The one way tests start the real daemon: `lvsd -f FLAGS --ipvsadm <stand-in> --pid-file PID
+ * CONFIG start`, on `config` (text written to lvsd.cf in the directory, or a file already in
+ * place), with the stand-in ipvsadm's table in `state`. Stopped and its directory removed at
+ * teardown.
+ */
+export function daemon(t: Test, config: string | { file: string }, opts: DaemonOptions = {}): Setup {
   const dir = opts.dir ?? new TempDir();
-  const state = dir.file('ipvs.json');
-  const cfgPath = dir.file('lvsd.cf', text);
-  const pidFile = dir.file('lvsd.pid');
-  const lvsd = new LvsdProcess(['-f', ...(opts.flags ?? []), '--ipvsadm', STAND_IN, '--pid-file', pidFile, cfgPath, 'start'], {
-    LVSD_IPVS_STATE: state,
-    ...opts.env,
-  });
+  const state = opts.state ?? dir.file('ipvs.json');
+  const cfgPath = typeof config === 'string' ? dir.file('lvsd.cf', config) : config.file;
+  const pidFile = opts.pidFile ?? dir.file('lvsd.pid');
+  const args = [...(opts.foreground === false ? [] : ['-f']), ...(opts.flags ?? []), '--ipvsadm', STAND_IN, '--pid-file', pidFile, cfgPath, 'start'];
+  const lvsd = new LvsdProcess(args, { LVSD_IPVS_STATE: state, ...opts.env }, opts.wrapper);
   t.teardown(async () => {
     // a test may leave it stopped (SIGSTOP): it must be able to act on the TERM
     lvsd.child.kill('SIGCONT');

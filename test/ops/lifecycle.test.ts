@@ -3,7 +3,7 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { LvsdProcess, STAND_IN, TempDir, runCli, saved, weightOf } from '../helpers/lvsd.js';
+import { STAND_IN, TempDir, runCli, saved, weightOf, type LvsdProcess } from '../helpers/lvsd.js';
 import { readPid } from '../../src/daemon/pidfile.js';
 import { cf, daemon, servers, waitFor } from './helpers.js';
 
@@ -18,10 +18,8 @@ t.test('two daemons started at once on one config: exactly one runs', async (t) 
   const cfgPath = dir.file('lvsd.cf', cf([], [{ vip: VIP, reals: [[a!]] }]));
   for (let round = 0; round < 3; round++) {
     const pid = dir.file(`lvsd.${round}.pid`);
-    const env = { LVSD_IPVS_STATE: dir.file(`ipvs.${round}.json`) };
-    const args = ['-f', '--ipvsadm', STAND_IN, '--pid-file', pid, cfgPath, 'start'];
-    const pair = [new LvsdProcess(args, env), new LvsdProcess(args, env)];
-    t.teardown(() => Promise.all(pair.map((p) => p.stop())));
+    const on = { dir, pidFile: pid, state: dir.file(`ipvs.${round}.json`) };
+    const pair = [daemon(t, { file: cfgPath }, on).lvsd, daemon(t, { file: cfgPath }, on).lvsd];
     await waitFor('one of them gives way', () => pair.some((p) => !alive(p)));
     const [loser, winner] = alive(pair[0]!) ? [pair[1]!, pair[0]!] : [pair[0]!, pair[1]!];
     t.equal(await loser.exit, 0, `round ${round}: the second exits 0, as ldirectord's start when running`);
@@ -92,8 +90,8 @@ t.test('status exit codes with a real daemon: running 0, stopped 3, stale 1', as
   const pid = dir.file('lvsd.pid');
   const env = { LVSD_IPVS_STATE: dir.file('ipvs.json') };
   const common = ['--ipvsadm', STAND_IN, '--pid-file', pid, cfgPath];
-  const first = new LvsdProcess(['-f', ...common, 'start'], env);
-  t.teardown(() => first.stop());
+  const on = { dir, pidFile: pid, state: env.LVSD_IPVS_STATE };
+  const first = daemon(t, { file: cfgPath }, on).lvsd;
   await waitFor('running', () => readPid(pid).state === 'running');
   let r = await runCli([...common, 'status'], env);
   t.equal(r.code, 0, 'running: 0');
@@ -108,8 +106,7 @@ t.test('status exit codes with a real daemon: running 0, stopped 3, stale 1', as
   t.match(r.stdout, `lvsd is stopped for ${cfgPath}`);
 
   // A new daemon takes the stale pid file over.
-  const second = new LvsdProcess(['-f', ...common, 'start'], env);
-  t.teardown(() => second.stop());
+  const second = daemon(t, { file: cfgPath }, on).lvsd;
   await waitFor('second running', () => readPid(pid).state === 'running' && (readPid(pid) as { pid: number }).pid === second.child.pid);
   t.equal((await runCli([...common, 'status'], env)).code, 0);
   t.equal(await second.stop(), 0);

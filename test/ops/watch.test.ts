@@ -3,7 +3,7 @@
 import t from 'tap';
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LvsdProcess, STAND_IN, TempDir, weightOf } from '../helpers/lvsd.js';
+import { TempDir, weightOf } from '../helpers/lvsd.js';
 import { ConfigWatcher, configDigest } from '../../src/daemon/watch.js';
 import { cf, daemon, servers, sleep, waitFor } from './helpers.js';
 
@@ -19,9 +19,7 @@ t.test('a config under a re-pointed symlinked directory is followed', async (t) 
   const r2 = join(dir.path, 'releases', '2', 'lvsd.cf');
   writeFileSync(r1, cf(['autoreload=yes'], [{ vip: VIP, reals: [[a!]] }]));
   symlinkSync(join(dir.path, 'releases', '1'), join(dir.path, 'current'));
-  const state = dir.file('ipvs.json');
-  const lvsd = new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', dir.file('pid'), join(dir.path, 'current', 'lvsd.cf'), 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(() => lvsd.stop());
+  const { lvsd, state } = daemon(t, { file: join(dir.path, 'current', 'lvsd.cf') }, { dir });
   await waitFor('a in', async () => (await weightOf(state, VIP, a!.addr)) === 1);
 
   // the next release, switched to atomically as deploy tools do

@@ -2,7 +2,7 @@
 // no healthy real removed or re-added; only what changed while nobody watched is corrected.
 import t from 'tap';
 import { invocations, weightsOf } from '../helpers/lvsd.js';
-import { LogWatch, VIP, httpConfig, reals, spawnDaemon, startDaemon, waitFor } from './helpers.js';
+import { LogWatch, VIP, httpConfig, reals, startDaemon, waitFor } from './helpers.js';
 
 interface Call {
   argv: string[];
@@ -23,8 +23,8 @@ t.test('kill -9, start again: the table is adopted, no flush, no healthy real to
   await rs[2]!.stop();
 
   const before = invocations(state).length;
-  const second = spawnDaemon(dir, cfg, state, { args: ['-d'] });
-  t.teardown(() => second.stop());
+  // the same directory: its pid file, the stand-in's table and the config
+  const second = startDaemon(t, { file: cfg }, { dir, args: ['-d'] }).lvsd;
   const log = new LogWatch(second);
   await waitFor('the dead real removed by the new daemon', async () => (await table())[2] === undefined);
   // A few more rounds: a late removal or re-add would show up here.

@@ -4,8 +4,7 @@
 // them larger, never fail them).
 import type { Test } from 'tap';
 import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { LVSD, LvsdProcess, RealServer, STAND_IN, TempDir, cleanEnv, waitFor as waitForShort, weightsOf } from '../helpers/lvsd.js';
+import { LvsdProcess, RealServer, TempDir, daemon, waitFor as waitForShort, weightsOf } from '../helpers/lvsd.js';
 
 export type Lvsd = Pick<LvsdProcess, 'child' | 'out' | 'exit' | 'stop'>;
 
@@ -32,7 +31,7 @@ export interface DaemonOptions {
   env?: Record<string, string>;
   /** a program and its arguments to start the daemon through (setpriv, faketime). */
   wrapper?: string[];
-  /** keep the temp dir (the caller removes it), e.g. to start a second daemon on the same state. */
+  /** a directory of the caller's (see daemon() in ../helpers/lvsd.ts). */
   dir?: TempDir;
 }
 
@@ -55,44 +54,16 @@ export function httpConfig(reals: RealServer[], extra: string[] = [], section: s
   ].join('\n');
 }
 
-/** Start the real daemon (foreground) on `config` with the stand-in ipvsadm; stopped and cleaned up at teardown. */
-export function startDaemon(t: Test, config: string, opts: DaemonOptions = {}): Daemon {
-  const dir = opts.dir ?? new TempDir();
-  const state = dir.file('ipvs.json');
-  const cfg = dir.file('lvsd.cf', config);
-  const lvsd = spawnDaemon(dir, cfg, state, opts);
-  t.teardown(async () => {
-    await lvsd.stop();
-    if (!opts.dir) dir.remove();
+/** The real daemon on `config` with the stand-in ipvsadm (daemon(), with these suites' option names). */
+export function startDaemon(t: Test, config: string | { file: string }, opts: DaemonOptions = {}): Daemon {
+  const { dir, state, cfgPath, lvsd } = daemon(t, config, {
+    foreground: false,
+    flags: opts.args ?? ['-f'],
+    env: opts.env,
+    wrapper: opts.wrapper,
+    dir: opts.dir,
   });
-  return { dir, state, cfg, lvsd };
-}
-
-export function spawnDaemon(dir: TempDir, cfg: string, state: string, opts: DaemonOptions = {}): Lvsd {
-  const args = [...(opts.args ?? ['-f']), '--ipvsadm', STAND_IN, '--pid-file', dir.file('lvsd.pid'), cfg, 'start'];
-  const env = { LVSD_IPVS_STATE: state, ...opts.env };
-  if (!opts.wrapper) return new LvsdProcess(args, env);
-  // LvsdProcess runs `node <lvsd> args`: a wrapper goes in front through its first argument.
-  return new WrappedLvsd(opts.wrapper, args, env);
-}
-
-/** The daemon started as `wrapper... node lvsd args` (same shape as LvsdProcess). */
-class WrappedLvsd {
-  readonly child: ChildProcess;
-  out = '';
-  exit: Promise<number | null>;
-  constructor(wrapper: string[], args: string[], env: Record<string, string>) {
-    const [cmd, ...pre] = wrapper as [string, ...string[]];
-    this.child = spawn(cmd, [...pre, process.execPath, LVSD, ...args], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-    const take = (d: Buffer) => (this.out += d.toString());
-    this.child.stdout!.on('data', take);
-    this.child.stderr!.on('data', take);
-    this.exit = new Promise((r) => this.child.on('exit', (code) => r(code)));
-  }
-
-  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-    return LvsdProcess.prototype.stop.call(this as unknown as LvsdProcess, signal);
-  }
+  return { dir, state, cfg: cfgPath, lvsd };
 }
 
 /**

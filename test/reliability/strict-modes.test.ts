@@ -4,16 +4,14 @@
 import t, { type Test } from 'tap';
 import { chmodSync, chownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LvsdProcess, STAND_IN, TempDir, invocations, weightOf } from '../helpers/lvsd.js';
+import { TempDir, daemon, invocations, weightOf } from '../helpers/lvsd.js';
 import { LogWatch, VIP, httpConfig, reals, startDaemon, waitFor } from './helpers.js';
 
 const notRoot = process.geteuid?.() === 0 ? false : 'strict modes apply to root only; the suite runs as another user';
 
 /** Start lvsd on `cfg` and wait for it to exit (bounded): code and output. */
 async function startOn(t: Test, dir: TempDir, cfg: string, extra: string[] = []) {
-  const state = dir.file('ipvs.json');
-  const lvsd = new LvsdProcess(['-f', ...extra, '--ipvsadm', STAND_IN, '--pid-file', dir.file('lvsd.pid'), cfg, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(() => lvsd.stop());
+  const { lvsd, state } = daemon(t, { file: cfg }, { dir, flags: extra });
   const timer = setTimeout(() => lvsd.child.kill('SIGKILL'), 60_000);
   const code = await lvsd.exit;
   clearTimeout(timer);
@@ -47,8 +45,7 @@ t.test('--no-strict-modes starts on such a file', { skip: notRoot }, async (t) =
   t.teardown(() => dir.remove());
   const rs = await reals(t, ['127.0.0.121']);
   const cfg = mode(dir.file('open.cf', httpConfig(rs)), 0o666);
-  const lvsd = new LvsdProcess(['-f', '--no-strict-modes', '--ipvsadm', STAND_IN, '--pid-file', dir.file('lvsd.pid'), cfg, 'start'], { LVSD_IPVS_STATE: dir.file('ipvs.json') });
-  t.teardown(() => lvsd.stop());
+  const { lvsd } = daemon(t, { file: cfg }, { dir, flags: ['--no-strict-modes'] });
   await waitFor('the real added', async () => (await weightOf(dir.file('ipvs.json'), VIP, rs[0]!.addr)) === 2);
   t.equal(await lvsd.stop(), 0, 'ran and stopped cleanly');
 });

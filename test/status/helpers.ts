@@ -2,7 +2,7 @@
 // servers) with its control socket, and a small Prometheus text reader.
 import type { Test } from 'tap';
 import { statSync } from 'node:fs';
-import { TempDir, RealServer, LvsdProcess, STAND_IN, waitFor } from '../helpers/lvsd.js';
+import { TempDir, RealServer, LvsdProcess, daemon, waitFor } from '../helpers/lvsd.js';
 import { queryControl, fetchStatus } from '../../src/status/client.js';
 import { readPid } from '../../src/daemon/pidfile.js';
 import type { StatusSnapshot, RealStatus } from '../../src/status/types.js';
@@ -60,19 +60,13 @@ export async function startLvsd(
     noSocket?: boolean;
   } = {},
 ): Promise<Lvsd> {
-  const dir = new TempDir();
   const reals = await Promise.all(hosts.map((h) => new RealServer(h).start()));
   const fallback = opts.fallbackHost ? await new RealServer(opts.fallbackHost).start() : undefined;
-  const state = dir.file('ipvs.json');
-  const cfg = dir.file('lvsd.cf', opts.text ? opts.text(reals, fallback) : configText(reals, { extra: opts.extra, fallback, virtualExtra: opts.virtualExtra }));
-  const pid = dir.file('lvsd.pid');
+  const text = opts.text ? opts.text(reals, fallback) : configText(reals, { extra: opts.extra, fallback, virtualExtra: opts.virtualExtra });
+  // teardowns run last first: the daemon stops before its reals do
+  t.teardown(() => Promise.all([...reals, ...(fallback ? [fallback] : [])].map((r) => r.stop())));
+  const { dir, state, cfgPath: cfg, pidFile: pid, lvsd } = daemon(t, text, { flags: opts.args });
   const sock = dir.file('lvsd.sock');
-  const lvsd = new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', pid, ...(opts.args ?? []), cfg, 'start'], { LVSD_IPVS_STATE: state });
-  t.teardown(async () => {
-    await lvsd.stop();
-    await Promise.all([...reals, ...(fallback ? [fallback] : [])].map((r) => r.stop()));
-    dir.remove();
-  });
   const ready = () => (opts.noSocket ? readPid(pid).state === 'running' : exists(sock));
   await waitFor('the daemon up', () => ready() || lvsd.child.exitCode !== null);
   if (lvsd.child.exitCode !== null) throw new Error(`lvsd exited: ${lvsd.out}`);
