@@ -5,7 +5,7 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { queryControl } from '../../src/status/client.js';
-import { RealServer, TempDir, LvsdProcess, runCli, waitFor, STAND_IN } from '../helpers/lvsd.js';
+import { RealServer, TempDir, daemon, runCli, waitFor } from '../helpers/lvsd.js';
 
 function config(a: RealServer, b: RealServer, track: string, fallback: RealServer): string {
   return [
@@ -36,15 +36,12 @@ t.test('role command, state file across a restart, trackfile', async (t) => {
   const pidFile = dir.file('lvsd.pid');
   const roleFile = dir.file('lvsd.role');
   const env = { LVSD_IPVS_STATE: dir.file('ipvs.json') };
-  const start = () => new LvsdProcess(['-f', '--ipvsadm', STAND_IN, '--pid-file', pidFile, cfg, 'start'], env);
+  const start = () => daemon(t, { file: cfg }, { dir, pidFile, state: env.LVSD_IPVS_STATE }).lvsd;
   const cli = (...args: string[]) => runCli(['--pid-file', pidFile, cfg, ...args], env);
   const trackValue = () => (existsSync(track) ? readFileSync(track, 'utf8') : undefined);
+  // teardowns run last first: each daemon stops before the reals do
+  t.teardown(() => Promise.all([a, b, fb].map((r) => r!.stop())));
   let lvsd = start();
-  t.teardown(async () => {
-    await lvsd.stop();
-    await Promise.all([a, b, fb].map((r) => r!.stop()));
-    dir.remove();
-  });
 
   const stopped = await cli('role', 'master');
   t.not(stopped.code, 0, 'no daemon yet (or not ready): refused');
