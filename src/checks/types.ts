@@ -27,7 +27,7 @@ export interface CheckTarget {
   key: string;
   checktype: CheckType;
   service: CheckService;
-  /** the virtual service's protocol: tcp or udp exchanges (fwm: the checks go over TCP). */
+  /** the virtual service's protocol: it picks TCP or UDP for the checks that speak both. */
   protocol: 'tcp' | 'udp' | 'fwm';
   /** the real server's address family. */
   family: 4 | 6;
