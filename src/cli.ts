@@ -19,7 +19,26 @@ import { formatStatus } from './status/format.js';
 const COMMANDS = ['start', 'stop', 'restart', 'try-restart', 'reload', 'force-reload', 'status'] as const;
 type Command = (typeof COMMANDS)[number];
 
-const USAGE = `Usage:
+/** The command line's options (also the source of the man page's OPTIONS, with USAGE). */
+export const CLI_OPTIONS = {
+  debug: { type: 'boolean', short: 'd' },
+  foreground: { type: 'boolean', short: 'f' },
+  ipvs: { type: 'string' },
+  ipvsadm: { type: 'string' },
+  'pid-file': { type: 'string' },
+  json: { type: 'boolean' },
+  'control-socket': { type: 'string' },
+  'status-http': { type: 'string' },
+  test: { type: 'boolean', short: 't' },
+  to: { type: 'string' },
+  version: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+  'daemon-child': { type: 'boolean' },
+  'no-strict-modes': { type: 'boolean' },
+} as const;
+
+/** `lvsd --help`; its Options part is also lvsd(8)'s OPTIONS section (packaging/man.js). */
+export const USAGE = `Usage:
   lvsd [options] [CONFIG] start|stop|restart|try-restart|reload|force-reload|status
   lvsd [options] [CONFIG] role [master|backup|fault]
                               tell the running daemon its role in a director pair (keepalived's
@@ -64,22 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        debug: { type: 'boolean', short: 'd' },
-        foreground: { type: 'boolean', short: 'f' },
-        ipvs: { type: 'string' },
-        ipvsadm: { type: 'string' },
-        'pid-file': { type: 'string' },
-        json: { type: 'boolean' },
-        'control-socket': { type: 'string' },
-        'status-http': { type: 'string' },
-        test: { type: 'boolean', short: 't' },
-        to: { type: 'string' },
-        version: { type: 'boolean', short: 'v' },
-        help: { type: 'boolean', short: 'h' },
-        'daemon-child': { type: 'boolean' },
-        'no-strict-modes': { type: 'boolean' },
-      },
+      options: CLI_OPTIONS,
     });
   } catch (e) {
     process.stderr.write(`lvsd: ${(e as Error).message}\n${USAGE}`);

@@ -1,6 +1,6 @@
 // systemd/lvsd.service checked by systemd's own tools, offline (no running systemd needed):
 // `systemd-analyze verify` on a copy whose ExecStart points at a stub (verify insists the
-// binary exists and is executable, and /usr/bin/lvsd is not installed here), and
+// binary exists and is executable, and /usr/sbin/lvsd may not be installed here), and
 // `systemd-analyze security --offline=true` for the sandbox's exposure score.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -19,7 +19,7 @@ function stubbedUnit(dir: string): string {
   chmodSync(join(bin, 'lvsd'), 0o755);
   const text = readFileSync(unitPath, 'utf8');
   const out = join(dir, 'lvsd.service');
-  writeFileSync(out, text.replace('ExecStart=/usr/bin/lvsd ', `ExecStart=${bin}/lvsd `));
+  writeFileSync(out, text.replace('ExecStart=/usr/sbin/lvsd ', `ExecStart=${bin}/lvsd `));
   return out;
 }
 
@@ -53,7 +53,7 @@ t.test('the unit says what the daemon relies on', async (t) => {
     if (m) keys.set(m[1]!, [...(keys.get(m[1]!) ?? []), m[2]!]);
   }
   t.same(keys.get('Type'), ['notify']);
-  t.same(keys.get('ExecStart'), ['/usr/bin/lvsd --foreground /etc/ha.d/ldirectord.cf start']);
+  t.same(keys.get('ExecStart'), ['/usr/sbin/lvsd --foreground /etc/ha.d/ldirectord.cf start']);
   t.same(keys.get('ExecReload'), ['/bin/kill -HUP $MAINPID']);
   t.same(keys.get('CapabilityBoundingSet'), ['CAP_NET_ADMIN CAP_NET_RAW']);
   t.same(keys.get('RestrictAddressFamilies'), ['AF_UNIX AF_INET AF_INET6 AF_NETLINK']);
