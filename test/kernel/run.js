@@ -48,6 +48,18 @@ if (tsc.status !== 0) console.error(`kernel suite: tsc reported errors (running 
 fs.cpSync(path.join(projectRoot, 'bin'), path.join(tree, 'bin'), { recursive: true });
 fs.copyFileSync(path.join(projectRoot, 'package.json'), path.join(tree, 'package.json')); // lvsd --version reads it
 console.error(`kernel suite: built into ${path.relative(projectRoot, tree)} in ${Date.now() - t0} ms`);
+// package.test.js installs the Debian package: built here (npm run package's script) and passed
+// through lintian, since the guest has no network for npm and lintian would take minutes under
+// emulation. A failed build or a lintian error is that test's failure, reported by it.
+const debEnv = {};
+if (files.some((f) => path.basename(f) === 'package.test.js') && !process.env.LVSD_KERNEL_DEB) { // LVSD_KERNEL_DEB=FILE: that one
+  const t1 = Date.now();
+  const b = spawnSync(process.execPath, [path.join(projectRoot, 'packaging/build-deb.js'), '--lintian', '--out', path.join(tree, 'deb')], { encoding: 'utf8' });
+  const deb = b.stdout.trim().split('\n').pop();
+  if (b.status === 0 && deb?.endsWith('.deb')) debEnv.LVSD_KERNEL_DEB = deb;
+  else debEnv.LVSD_KERNEL_DEB_ERROR = `npm run package failed (exit ${b.status}): ${b.stderr.trim().split('\n').slice(-5).join(' | ')}`;
+  console.error(`kernel suite: ${debEnv.LVSD_KERNEL_DEB ?? debEnv.LVSD_KERNEL_DEB_ERROR} in ${Date.now() - t1} ms`);
+}
 
 console.error(`kernel suite: ${files.join(' ')}`);
 // Each file in a network namespace of its own: its own IPVS table, nothing left over from the
@@ -56,7 +68,7 @@ const perFile = 'rc=0; for f; do unshare --net sh -c \'ip link set lo up && exec
 const r = await runInVm({
   argv: ['sh', '-c', perFile, 'sh', ...files],
   cwd: projectRoot,
-  env: { LVSD_KERNEL_TREE: tree },
+  env: { LVSD_KERNEL_TREE: tree, ...debEnv },
   timeoutMs: timeoutS * 1000,
   onStdout: (b) => process.stdout.write(b),
   onStderr: (b) => process.stderr.write(b),
