@@ -4,7 +4,7 @@
 //   build/root/          the staged file tree plus DEBIAN/ (control, conffiles, md5sums, scripts)
 //   build/lvsd_VERSION_ARCH.deb
 //
-//   node packaging/build-deb.js [--out DIR] [--lintian]     (--lintian: fail on its errors)
+//   node packaging/build-deb.js [--out DIR] [--lintian]     (--lintian: fail on an error or an unexpected warning)
 //
 // The production node_modules come from `npm ci --omit=dev` in a staging folder (the lock file
 // decides; native parts built or taken from their prebuilds there), so the package never carries
@@ -45,7 +45,6 @@ const maintainer = process.env.DEBEMAIL
 
 const pkgRoot = path.join(outDir, 'root');
 const lib = path.join(pkgRoot, 'usr/lib/lvsd');
-const doc = path.join(pkgRoot, 'usr/share/doc/lvsd');
 fs.rmSync(pkgRoot, { recursive: true, force: true });
 fs.mkdirSync(lib, { recursive: true });
 const put = (rel, content, mode = 0o644) => {
@@ -73,6 +72,7 @@ fs.mkdirSync(mods, { recursive: true });
 for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(root, f), path.join(mods, f));
 run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: mods, stdio: ['ignore', 'inherit', 'inherit'] });
 fs.renameSync(path.join(mods, 'node_modules'), path.join(lib, 'node_modules'));
+fs.rmSync(mods, { recursive: true });
 trimModules(path.join(lib, 'node_modules'));
 
 // -- the rest of the tree ---------------------------------------------------------------------
