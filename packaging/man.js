@@ -71,7 +71,7 @@ export function directivesRoff(readme) {
     ...t.rows.flatMap((r) => [
       '.TP',
       `${r.names.map((n) => `\\fB${escape(n)}\\fR`).join(', ')} = ${inline(r.value)}`,
-      `${inline(r.meaning)}${/[.!?]$/.test(r.meaning) ? '' : '.'}${r.dflt === '—' ? '' : ` Default: ${inline(r.dflt)}.`}`,
+      `${inline(r.meaning.replace(/^[a-z]/, (c) => c.toUpperCase()))}${/[.!?]$/.test(r.meaning) ? '' : '.'}${r.dflt === '—' ? '' : ` Default: ${inline(r.dflt)}.`}`,
     ]),
   ].join('\n')).join('\n');
 }
