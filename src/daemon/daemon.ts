@@ -53,6 +53,8 @@ export class Daemon {
   private draining: Draining[] = [];
   private drainTimer?: NodeJS.Timeout;
   private firstRound = new Set<string>();
+  /** the next fresh read of the kernel table is the first: adopt what it holds. */
+  private adopting = false;
   private firstRoundDone?: () => void;
   private stopping = false;
   private maint?: { dir: string | undefined; names: Maintenance };
@@ -71,32 +73,28 @@ export class Daemon {
     });
     this.reconciler = new Reconciler(opts.driver, this.bus, () => this.desired(), {
       repairIntervalMs: opts.repairIntervalMs ?? 10_000,
+      onRead: (kernel) => this.adopt(kernel),
     });
   }
 
   /**
-   * Adopt the kernel's table, start every check, and resolve once the first round of checks has
+   * Start every check, adopt the kernel's table, and resolve once the first round of checks has
    * been applied to the kernel (what READY=1 means).
    */
   async start(): Promise<void> {
     this.setState('starting');
     const config = this.config;
     const bindings = bindingsOf(config);
-    const loading = this.loadCheckers(bindings);
-    let kernel: Table = { services: [] };
-    try {
-      kernel = await this.reconciler.read();
-    } catch (e) {
-      this.bus.emit('ipvs-error', { error: (e as Error).message, changes: [] });
-    }
-    await loading;
+    await this.loadCheckers(bindings);
     if (this.stopping) return;
-    const present = kernelWeights(kernel);
-    // A reload that finished during the kernel read has put its own config in force.
+    // A reload that finished while the checkers loaded has put its own config in force.
     const bound = this.config === config ? bindings : bindingsOf(this.config);
-    // A real already in the kernel with weight > 0 is adopted as up: it is neither removed
-    // nor re-added; its first failed check counts against failurecount as usual.
-    this.book.setBindings(bound, (b) => (adoptable(b, present) ? 'up' : 'unknown'));
+    // Every real starts unknown (the kernel keeps whatever it has for it) and its checks start
+    // at once: a slow or failing first read of the kernel table holds up neither the checks nor
+    // what they find, which the reconciler applies as it comes once it has read the table
+    // (retrying with back-off, reported as an IPVS error). The first read adopts (adopt()).
+    this.book.setBindings(bound, () => 'unknown');
+    this.adopting = true;
     const round = this.waitFirstRound();
     this.syncScheduler();
     await this.reconciler.now('start');
@@ -107,6 +105,18 @@ export class Daemon {
     if (this.stopping) return;
     this.reconciler.startRepair();
     this.setState('running');
+  }
+
+  /**
+   * The first read of the kernel table: a real it has with weight > 0 and no check has spoken
+   * for yet is adopted as up, neither removed nor re-added; it stays unconfirmed until its first
+   * check, and goes down at the first failed one (it may have died while no lvsd ran).
+   */
+  private adopt(kernel: Table): void {
+    if (!this.adopting) return;
+    this.adopting = false;
+    const present = kernelWeights(kernel);
+    for (const b of this.book.all()) if (adoptable(b, present)) this.book.adopt(b);
   }
 
   /**

@@ -14,6 +14,11 @@ export interface BindingState {
   lastMessage?: string;
   lastLatencyMs?: number;
   lastCheckAt?: number;
+  /**
+   * up because the kernel had it at start (adopted), not yet confirmed by a check of this
+   * daemon: it may have died while no lvsd ran, so its first failed check takes it down.
+   */
+  adopted?: boolean;
 }
 
 export class HealthBook {
@@ -67,6 +72,15 @@ export class HealthBook {
 
   health = (b: Binding): Health => this.state(b).health;
 
+  /** Take an unchecked binding as up because the kernel has it (start-up); no transition. */
+  adopt(b: Binding): void {
+    const s = this.states.get(b.id);
+    if (!s || s.health !== 'unknown') return; // a check has already spoken
+    s.health = 'up';
+    s.adopted = true;
+    s.since = this.now();
+  }
+
   /** Feed one check result; returns true when any binding changed health. */
   record(key: string, result: CheckResult & { forced?: boolean }, latencyMs: number): boolean {
     let changed = false;
@@ -78,6 +92,7 @@ export class HealthBook {
       s.lastLatencyMs = latencyMs;
       s.lastCheckAt = at;
       if (result.ok) {
+        s.adopted = false;
         if (s.failures > 0) this.bus.emit('softreset', { virtual: b.virtual, real: b.real });
         s.failures = 0;
         if (s.health !== 'up') changed = this.move(b, s, 'up', result.message, at) || changed;
@@ -85,8 +100,8 @@ export class HealthBook {
       }
       if (s.health === 'down') continue; // failures are counted only while up (spec §3.4)
       s.failures += 1;
-      // A real never seen up, or forced down (maintenance), goes down at once.
-      if (s.health === 'up' && !result.forced && s.failures < b.failurecount) {
+      // A real never seen up (adopted ones included), or forced down (maintenance), goes down at once.
+      if (s.health === 'up' && !result.forced && !s.adopted && s.failures < b.failurecount) {
         this.bus.emit('softfail', { virtual: b.virtual, real: b.real, failures: s.failures, failurecount: b.failurecount, message: result.message });
         continue;
       }
@@ -98,6 +113,7 @@ export class HealthBook {
   private move(b: Binding, s: BindingState, to: Health, message: string, at: number): boolean {
     const from = s.health;
     s.health = to;
+    s.adopted = false;
     s.since = at;
     this.bus.emit('transition', { virtual: b.virtual, real: b.real, from, to, failures: s.failures, failurecount: b.failurecount, message, at: Date.now() });
     return true;

@@ -29,7 +29,10 @@ import type { ApplyResult, Change, IpvsDriver, Service, ServiceKey, Table } from
 export interface IpvsadmDriverOptions {
   /** the ipvsadm program (default /sbin/ipvsadm) */
   path?: string;
-  /** hard limit for one ipvsadm process, in ms (default 10000) */
+  /**
+   * hard limit for one ipvsadm process, in ms (default 10000); after a run killed at it, the next
+   * runs get twice as long each, up to 6x, until one finishes (a starved machine, not a hang).
+   */
   timeoutMs?: number;
   /** read -x/-y thresholds with a second process (default true) */
   readThresholds?: boolean;
@@ -46,17 +49,21 @@ interface RunResult {
 /** ipvsadm's own message when the kernel has no IPVS (fail() in main, exit 2). */
 const INIT_FAILED = /^Can't initialize ipvs/;
 const MAX_OUTPUT = 64 * 1024 * 1024;
+const MAX_BOUND_FACTOR = 6;
 
 export class IpvsadmDriver implements IpvsDriver {
   readonly name = 'ipvsadm';
   private readonly path: string;
   private readonly timeoutMs: number;
+  /** the bound for the next run: timeoutMs, grown after runs killed at it. */
+  private boundMs: number;
   private readonly readThresholds: boolean;
   private readonly env: NodeJS.ProcessEnv | undefined;
 
   constructor(opts: IpvsadmDriverOptions = {}) {
     this.path = opts.path ?? '/sbin/ipvsadm';
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.boundMs = this.timeoutMs;
     this.readThresholds = opts.readThresholds ?? true;
     this.env = opts.env;
   }
@@ -134,6 +141,7 @@ export class IpvsadmDriver implements IpvsDriver {
       const err: Buffer[] = [];
       let size = 0;
       let timedOut = false;
+      const bound = this.boundMs;
       const killGroup = (): void => {
         try {
           if (child.pid) process.kill(-child.pid, 'SIGKILL');
@@ -143,8 +151,9 @@ export class IpvsadmDriver implements IpvsDriver {
       };
       const timer = setTimeout(() => {
         timedOut = true;
+        this.boundMs = Math.min(bound * 2, this.timeoutMs * MAX_BOUND_FACTOR);
         killGroup();
-      }, this.timeoutMs);
+      }, bound);
       const collect = (into: Buffer[]) => (b: Buffer): void => {
         size += b.length;
         if (size > MAX_OUTPUT) killGroup();
@@ -160,10 +169,13 @@ export class IpvsadmDriver implements IpvsDriver {
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         const cmd = `${this.path} ${args.join(' ')}`;
-        if (timedOut) reject(new IpvsError(`${cmd} did not finish within ${this.timeoutMs} ms and was killed`));
+        if (timedOut) reject(new IpvsError(`${cmd} did not finish within ${bound} ms and was killed`));
         else if (size > MAX_OUTPUT) reject(new IpvsError(`${cmd} printed more than ${MAX_OUTPUT} bytes and was killed`));
         else if (code === null) reject(new IpvsError(`${cmd} was killed by ${signal}`));
-        else resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+        else {
+          this.boundMs = this.timeoutMs; // it answers again
+          resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
+        }
       });
       child.stdin.end(input ?? '');
     });

@@ -19,6 +19,8 @@ export interface ReconcilerOptions {
   /** first retry delay after a failed apply; doubles up to maxRetryMs. */
   retryMs?: number;
   maxRetryMs?: number;
+  /** told of every fresh read of the kernel table, before it is planned against (adoption at start). */
+  onRead?: (kernel: Table) => void;
 }
 
 export class Reconciler {
@@ -50,6 +52,7 @@ export class Reconciler {
   /** A fresh read of the kernel table (also refreshes the cached view). */
   async read(): Promise<Table> {
     this.kernel = await this.driver.read();
+    this.opts.onRead?.(this.kernel);
     return this.kernel;
   }
 

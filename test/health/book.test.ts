@@ -70,3 +70,27 @@ t.test('a reload keeps the state of unchanged bindings', async (t) => {
   b.setBindings(bindingsOf(changed), () => 'unknown');
   t.same(b.all().map((x) => b.health(x)), ['unknown', 'up'], 'a changed check starts over');
 });
+
+t.test('adopted from the kernel: down at its first failure despite failurecount; confirmed, it counts as usual', async (t) => {
+  const { b, events, key } = await book();
+  const [first, second] = b.all();
+  b.adopt(first!);
+  b.adopt(second!);
+  t.equal(b.health(first!), 'up', 'adopted as up, without a transition');
+  t.same(events, []);
+  b.record(key, bad, 1);
+  t.same(events, ['10.0.0.1 up->down', '10.0.0.2 up->down'], 'its first failed check takes it down: it may have died while no lvsd ran');
+
+  const again = await book();
+  for (const x of again.b.all()) again.b.adopt(x);
+  again.b.record(again.key, ok, 1);
+  again.b.record(again.key, bad, 1);
+  t.same(again.events, ['soft 10.0.0.1 1/3', 'soft 10.0.0.2 1/3'], 'once a check confirmed it, failurecount applies');
+});
+
+t.test('adopt() leaves a binding a check has already decided alone', async (t) => {
+  const { b, key } = await book();
+  b.record(key, bad, 1);
+  for (const x of b.all()) b.adopt(x);
+  t.same(b.all().map((x) => b.health(x)), ['down', 'down']);
+});
