@@ -16,10 +16,13 @@
 //            (filters every scenario's plan: run the target sizes one at a time)
 //            --merge                 fold this run's entries into the existing latest.json (same
 //                                    scenario, daemon, N, check and driver replaced; others kept)
+//            --busy K                K busy loops (sh, nice 0) for the whole run: a saturated director
+//            --nice N                lvsd runs under `nice -n N` (the unit's Nice=; issue 19)
+//            --out DIR               write latest.json/.md into DIR instead of bench/results
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Session } from './lib/session.js';
 import { ldirectordUnavailable } from './lib/daemons.js';
@@ -48,6 +51,9 @@ const { values: o } = parseArgs({
     check: { type: 'string' },
     merge: { type: 'boolean' },
     'node-flags': { type: 'string' },
+    busy: { type: 'string' },
+    nice: { type: 'string' },
+    out: { type: 'string' },
   },
 });
 
@@ -117,8 +123,9 @@ function entry(fields, runs) {
 
 async function main() {
   const started = Date.now();
-  const session = new Session({ standin: o.standin, keep: o.keep });
+  const session = new Session({ standin: o.standin, keep: o.keep, nice: o.nice === undefined ? undefined : Number(o.nice) });
   active = session;
+  busy = Array.from({ length: Number(o.busy ?? 0) }, () => spawn('sh', ['-c', 'while :; do :; done'], { stdio: 'ignore' }));
   const meta = {
     date: new Date().toISOString(),
     commit: gitCommit(),
@@ -127,6 +134,8 @@ async function main() {
     cpuModel: os.cpus()[0]?.model ?? '?',
     loadStart: loadAverage(),
     quick,
+    busy: busy.length,
+    nice: o.nice === undefined ? undefined : Number(o.nice),
     repeats,
     ldRepeats,
     notes: session.notes,
@@ -225,12 +234,13 @@ async function main() {
       }
     }
   } finally {
+    stopBusy();
     await session.close();
   }
   meta.loadEnd = loadAverage();
   meta.durationS = Math.round((Date.now() - started) / 1000);
   meta.args = process.argv.slice(2).join(' ');
-  const dir = path.join(ROOT, 'bench', 'results');
+  const dir = o.out ? path.resolve(o.out) : path.join(ROOT, 'bench', 'results');
   const res = o.merge ? merged(path.join(dir, 'latest.json'), { meta, scenarios: sc }) : { meta, scenarios: sc };
   res.ratios = ratios(res.scenarios);
   res.scenarios.ratios = res.ratios;
@@ -352,12 +362,17 @@ function writeAtomic(file, text) {
 
 // Interrupted: stop the daemons, the farm and the stand-in server before leaving.
 let active;
+/** the --busy loops, killed however the run ends. */
+let busy = [];
+const stopBusy = () => { for (const p of busy.splice(0)) p.kill('SIGKILL'); };
+process.on('exit', stopBusy);
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     if (stopping) process.exit(1);
     stopping = true;
     log(`${sig}: stopping the daemons, the farm and the stand-in server`);
+    stopBusy();
     void (active?.close() ?? Promise.resolve()).finally(() => process.exit(130));
   });
 }

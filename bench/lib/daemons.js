@@ -125,7 +125,7 @@ class DaemonProcess {
 }
 
 export class Lvsd extends DaemonProcess {
-  /** opts: ipvsadm {program, env}, cpuProf (dir), nodeFlags (extra node options, for experiments) */
+  /** opts: ipvsadm {program, env}, cpuProf (dir), nodeFlags (extra node options, for experiments), nice (run under nice -n) */
   constructor(dir, tag, configText, opts) {
     super('lvsd', dir, tag);
     this.trace = path.join(dir, `${tag}.trace`);
@@ -138,7 +138,9 @@ export class Lvsd extends DaemonProcess {
     };
     const node = [...(opts.nodeFlags ?? []), ...(opts.cpuProf ? [`--cpu-prof`, `--cpu-prof-dir=${opts.cpuProf}`, `--cpu-prof-name=${tag}.cpuprofile`] : [])];
     const args = [...node, path.join(ROOT, 'bin', 'lvsd.js'), '-f', '--ipvsadm', opts.ipvsadm.program, '--pid-file', path.join(dir, `${tag}.pid`), this.config, 'start'];
-    this.spawnWith(process.execPath, args, env, dir);
+    // nice execs node: the pid (CPU figures) stays lvsd's
+    if (opts.nice !== undefined) this.spawnWith('nice', ['-n', String(opts.nice), process.execPath, ...args], env, dir);
+    else this.spawnWith(process.execPath, args, env, dir);
   }
 
   /** Resolves when lvsd has applied its first round (trace: state running); returns the time. */

@@ -52,7 +52,7 @@ export class Session {
     const text = configText(n, this.port, cfg);
     const ipvsadm = extra.ipvsadm ?? this.ipvsadm;
     const t0 = now();
-    const d = kind === 'lvsd' ? new Lvsd(this.dir, tag, text, { ipvsadm, cpuProf: extra.cpuProf, nodeFlags: extra.nodeFlags }) : new Ldirectord(this.dir, tag, text, { ipvsadm });
+    const d = kind === 'lvsd' ? new Lvsd(this.dir, tag, text, { ipvsadm, cpuProf: extra.cpuProf, nodeFlags: extra.nodeFlags, nice: this.opts.nice }) : new Ldirectord(this.dir, tag, text, { ipvsadm });
     this.daemons.add(d);
     const bound = kind === 'lvsd' ? 60_000 + n * 10 : 120_000 + n * 400;
     try {
