@@ -138,8 +138,12 @@ export class LvsdProcess {
   }
 }
 
-/** Poll `cond` every 50 ms until it holds; fails after `ms` (a bound against hangs, not a timing assertion). */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 20000): Promise<void> {
+/**
+ * Poll `cond` every 50 ms until it holds; fails after `ms` (a bound against hangs, not a timing
+ * assertion). 60 s by default: with the CPUs saturated a daemon's start (Node, its checks, two
+ * stand-in ipvsadm runs of a Node start each) took over 20 s here (README, "Under load").
+ */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     if (await cond()) return;
