@@ -25,7 +25,8 @@ if (!fs.existsSync(standIn)) {
   const doc = JSON.parse(fs.readFileSync(fixture, 'utf8')) as Transcript;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lvsd-real-format-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const env = standinEnv({ LVSD_IPVS_STATE: path.join(dir, 'state.json') });
+  // the VM had one interface for the sync daemon steps (capture-ipvsadm.js SYNC_IF), MTU 1500
+  const env = standinEnv({ LVSD_IPVS_STATE: path.join(dir, 'state.json'), LVSD_IPVS_IFACES: 'lvsd-sync0' });
 
   t.ok(doc.steps.length > 50, `transcript of ipvsadm ${doc.ipvsadm} on ${doc.kernel}`);
   const results = standinBatch(env, doc.steps.map((step) => ({ args: step.args, stdin: step.stdin ?? '' })), standIn);

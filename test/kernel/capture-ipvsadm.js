@@ -17,6 +17,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const fixtureDir = path.resolve(here, '../fixtures/ipvsadm-real');
 
 const V4 = '10.0.0.100';
+/** A dummy interface for the sync daemon steps (made by runGuest; the stand-in is told of it). */
+export const SYNC_IF = 'lvsd-sync0';
 const L = ['-L', '-n'];
 /** [note, args, stdin?] */
 export const STEPS = [
@@ -158,9 +160,37 @@ export const STEPS = [
   ['clear', ['-C']],
   ['list after clear', [...L]],
   ['save after clear', ['-S', '-n']],
+  // the connection sync daemon (on SYNC_IF, a dummy interface runGuest creates, MTU 1500)
+  ['start master sync daemon', ['--start-daemon', 'master', '--mcast-interface', SYNC_IF, '--syncid', '7']],
+  ['daemon (master)', ['-L', '--daemon']],
+  ['start master again', ['--start-daemon', 'master', '--mcast-interface', SYNC_IF, '--syncid', '7']],
+  ['start backup with every option', ['--start-daemon', 'backup', '--mcast-interface', SYNC_IF, '--syncid', '9', '--mcast-group', '239.1.2.3', '--mcast-port', '8849', '--mcast-ttl', '2', '--sync-maxlen', '1400']],
+  ['daemon (both)', ['-L', '--daemon']],
+  ['daemon (numeric, as lvsd reads it)', ['-L', '-n', '--daemon']],
+  ['stop master', ['--stop-daemon', 'master']],
+  ['stop master again', ['--stop-daemon', 'master']],
+  ['start master on a missing interface', ['--start-daemon', 'master', '--mcast-interface', 'lvsd-nosuch0']],
+  ['start master without an interface', ['--start-daemon', 'master']],
+  ['start master with an IPv6 group', ['--start-daemon', 'master', '--mcast-interface', SYNC_IF, '--mcast-group', 'ff02::1:81']],
+  ['daemon (master v6 and backup)', ['-L', '--daemon']],
+  ['stop both', ['--stop-daemon', 'master']],
+  ['', ['--stop-daemon', 'backup']],
+  ['start master, huge maxlen (clamped to the MTU?)', ['--start-daemon', 'master', '--mcast-interface', SYNC_IF, '--sync-maxlen', '9000']],
+  ['start backup, small maxlen', ['--start-daemon', 'backup', '--mcast-interface', SYNC_IF, '--sync-maxlen', '100']],
+  ['daemon (maxlen clamped)', ['-L', '--daemon']],
+  ['', ['--stop-daemon', 'master']],
+  ['', ['--stop-daemon', 'backup']],
+  ['syncid out of range', ['--start-daemon', 'master', '--mcast-interface', SYNC_IF, '--syncid', '256']],
+  ['bad state', ['--start-daemon', 'both', '--mcast-interface', SYNC_IF]],
+  ['bad stop state', ['--stop-daemon', 'both']],
+  ['daemon (none again)', ['-L', '--daemon']],
 ];
 
 function runGuest(out) {
+  for (const args of [['link', 'add', SYNC_IF, 'type', 'dummy'], ['link', 'set', SYNC_IF, 'up']]) {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  }
   const steps = STEPS.map(([note, args, stdin]) => {
     const r = spawnSync('ipvsadm', args, { input: stdin ?? '', encoding: 'utf8', timeout: 20_000 });
     const step = { note, args };
