@@ -12,6 +12,7 @@ import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
 import { bindingsOf, type Binding } from '../health/targets.js';
 import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService } from '../table/desired.js';
 import { Reconciler, type DesiredState } from '../table/reconciler.js';
+import { SyncReconciler, desiredDaemons } from '../table/sync.js';
 import { DaemonBus, type DaemonState, type Health, type Role } from '../events/index.js';
 
 export interface DaemonOptions {
@@ -49,6 +50,8 @@ export class Daemon {
   readonly book: HealthBook;
   readonly scheduler: Scheduler;
   readonly reconciler: Reconciler;
+  /** the IPVS connection sync daemons (managed with syncinterface=, else only read). */
+  readonly sync: SyncReconciler;
   private forget: DesiredState['forget'] = [];
   private draining: Draining[] = [];
   private drainTimer?: NodeJS.Timeout;
@@ -75,6 +78,9 @@ export class Daemon {
       repairIntervalMs: opts.repairIntervalMs ?? 10_000,
       onRead: (kernel) => this.adopt(kernel),
     });
+    this.sync = new SyncReconciler(opts.driver.sync, this.bus, () => desiredDaemons(this.config.global, this.role), {
+      repairIntervalMs: opts.repairIntervalMs ?? 10_000,
+    });
   }
 
   /**
@@ -98,12 +104,16 @@ export class Daemon {
     const round = this.waitFirstRound();
     this.syncScheduler();
     await this.reconciler.now('start');
+    // the sync daemon needs no check round: a backup listens from the start (after the first
+    // table read, so start-up's kernel reads come first)
+    this.sync.request();
     await round;
     // stopped while starting (SIGTERM before READY): stop() owns the table now
     if (this.stopping) return;
     await this.reconciler.now('start');
     if (this.stopping) return;
     this.reconciler.startRepair();
+    this.sync.startRepair();
     this.setState('running');
   }
 
@@ -162,6 +172,7 @@ export class Daemon {
     this.startDraining(previous);
     this.syncScheduler();
     await this.reconciler.now('start');
+    await this.sync.now();
     this.setState('running');
     this.bus.emit('reload', { ok: true, file: next.file, at: Date.now() });
     return true;
@@ -181,6 +192,8 @@ export class Daemon {
       .map((v) => ({ key: serviceKeyOf(v), label: virtualLabel(v), context: 'stop' as const }));
     this.reconciler.stop();
     await this.reconciler.now('stop');
+    // cleanstop (the default): the sync daemons lvsd manages stop with it; cleanstop=no leaves them
+    await this.sync.stop(this.config.global.cleanstop !== false);
     await this.opts.driver.close?.();
   }
 
@@ -194,6 +207,7 @@ export class Daemon {
     if (to === from) return false;
     this.role = to;
     this.bus.emit('role', { from, to, at: Date.now(), source });
+    this.sync.request();
     return true;
   }
 

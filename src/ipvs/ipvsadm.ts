@@ -24,7 +24,7 @@ import {
   validateChange,
 } from './rules.js';
 import { IpvsError, serviceKeyString } from './types.js';
-import type { ApplyResult, Change, IpvsDriver, Service, ServiceKey, Table } from './types.js';
+import type { ApplyResult, Change, IpvsDriver, Service, ServiceKey, SyncDaemon, SyncDaemonControl, SyncState, Table } from './types.js';
 
 export interface IpvsadmDriverOptions {
   /** the ipvsadm program (default /sbin/ipvsadm) */
@@ -66,6 +66,18 @@ export class IpvsadmDriver implements IpvsDriver {
     this.boundMs = this.timeoutMs;
     this.readThresholds = opts.readThresholds ?? true;
     this.env = opts.env;
+  }
+
+  /** `--start-daemon`, `--stop-daemon` and `-L -n --daemon`; a failure carries ipvsadm's message. */
+  readonly sync: SyncDaemonControl = {
+    readDaemons: async () => parseDaemons(this.checked(await this.run(['-L', '-n', '--daemon']), '-L -n --daemon')),
+    startDaemon: async (d) => this.daemonCommand(daemonArgs(d)),
+    stopDaemon: async (state) => this.daemonCommand(['--stop-daemon', state]),
+  };
+
+  private async daemonCommand(args: string[]): Promise<void> {
+    const r = await this.run(args);
+    if (r.code !== 0) throw new IpvsError(r.stderr.trim().split('\n').join(' / ') || `ipvsadm ${args.join(' ')} failed (exit ${r.code})`);
   }
 
   async read(): Promise<Table> {
@@ -180,6 +192,42 @@ export class IpvsadmDriver implements IpvsDriver {
       child.stdin.end(input ?? '');
     });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sync daemon.
+
+/** ipvsadm's arguments for one daemon (the optional settings only when given). */
+export function daemonArgs(d: SyncDaemon): string[] {
+  const args = ['--start-daemon', d.state, '--mcast-interface', d.ifname, '--syncid', String(d.syncid)];
+  if (d.group !== undefined) args.push('--mcast-group', d.group);
+  if (d.port !== undefined) args.push('--mcast-port', String(d.port));
+  if (d.ttl !== undefined) args.push('--mcast-ttl', String(d.ttl));
+  if (d.maxlen !== undefined) args.push('--sync-maxlen', String(d.maxlen));
+  return args;
+}
+
+const DAEMON_LINE = /^(master|backup) sync daemon \(mcast=(.*?), syncid=(\d+)((?:, [a-z]+=[^,)]*)*)\)$/;
+
+/**
+ * `-L --daemon` lines (list_daemon in ipvsadm.c), e.g. `master sync daemon (mcast=eth1,
+ * syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)`; older kernels give only mcast
+ * and syncid. Lines of another shape are skipped.
+ */
+export function parseDaemons(text: string): SyncDaemon[] {
+  const out: SyncDaemon[] = [];
+  for (const line of text.split('\n')) {
+    const m = DAEMON_LINE.exec(line.trim());
+    if (!m) continue;
+    const d: SyncDaemon = { state: m[1] as SyncState, ifname: m[2]!, syncid: Number(m[3]) };
+    for (const part of m[4]!.split(', ').slice(1)) {
+      const [k, v = ''] = part.split('=');
+      if (k === 'group') d.group = v;
+      else if (k === 'maxlen' || k === 'port' || k === 'ttl') d[k] = Number(v);
+    }
+    out.push(d);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 // read() returns what IpvsadmDriver.read() would return for the same table (same order and
 // normal form), so both drivers can be compared change for change.
 import { canonicalAddress, formatSave, kernelDestPort, mergeThresholds, parseSave, validateChange } from './rules.js';
-import type { ApplyResult, Change, Dest, IpvsDriver, Service, ServiceKey, Table } from './types.js';
+import type { ApplyResult, Change, Dest, IpvsDriver, Service, ServiceKey, SyncDaemon, SyncDaemonControl, Table } from './types.js';
+import { kernelDaemon } from './sync-kernel.js';
 
 /** Schedulers and persistence engines a stock kernel (6.1) has. */
 const KERNEL_SCHEDULERS = new Set(['rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'fo', 'ovf', 'mh']);
@@ -19,6 +20,9 @@ export const KERNEL_ERRORS = {
   noDest: 'No such destination',
   range: 'Numerical result out of range',
   invalid: 'Invalid operation.  Possibly wrong module version, address not unicast, ...',
+  daemonRuns: 'Daemon has already run',
+  noDaemon: 'No daemon is running',
+  noDevice: 'No such device',
 } as const;
 
 class KernelError extends Error {}
@@ -44,9 +48,28 @@ export class MemoryDriver implements IpvsDriver {
   /** how many apply() calls were made (the tests count batches). */
   applies = 0;
 
-  constructor(initial?: Table) {
+  private daemons: Required<SyncDaemon>[] = [];
+
+  /** `interfaces`: names a sync daemon may use, with their MTU (default: any name, MTU 1500). */
+  constructor(initial?: Table, private readonly interfaces?: Map<string, number>) {
     if (initial) this.services = structuredClone(initial.services);
   }
+
+  /** The sync daemons with the kernel's rules: one per state, defaults filled in, maxlen clamped. */
+  readonly sync: SyncDaemonControl = {
+    readDaemons: async () => ['master', 'backup'].flatMap((s) => this.daemons.filter((d) => d.state === s)).map((d) => ({ ...d })),
+    startDaemon: async (d) => {
+      if (this.daemons.some((x) => x.state === d.state)) throw new Error(KERNEL_ERRORS.daemonRuns);
+      const mtu = this.interfaces ? this.interfaces.get(d.ifname) : d.ifname ? 1500 : undefined;
+      if (mtu === undefined) throw new Error(KERNEL_ERRORS.noDevice);
+      this.daemons.push(kernelDaemon(d, mtu));
+    },
+    stopDaemon: async (state) => {
+      const i = this.daemons.findIndex((d) => d.state === state);
+      if (i < 0) throw new Error(KERNEL_ERRORS.noDaemon);
+      this.daemons.splice(i, 1);
+    },
+  };
 
   async read(): Promise<Table> {
     // ipvsadm sorts what the kernel lists, and its comparator wraps (not a total order), so the

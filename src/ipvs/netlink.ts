@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { FORMAT, canonicalAddress, kernelDestPort, normalizeAttrs, sortLikeIpvsadm, validateChange } from './rules.js';
 import { IpvsError } from './types.js';
-import type { ApplyResult, Change, Dest, IpvsDriver, Service, ServiceAttrs, ServiceKey, Table } from './types.js';
+import type { ApplyResult, Change, Dest, IpvsDriver, Service, ServiceAttrs, ServiceKey, SyncDaemon, SyncDaemonControl, SyncState, Table } from './types.js';
 import type { Forward } from '../config/model.js';
 
 // --- protocol constants (linux/netlink.h, linux/genetlink.h, linux/ip_vs.h) ---------------------
@@ -34,8 +34,13 @@ const CTRL_ATTR_FAMILY_ID = 1;
 const CTRL_ATTR_FAMILY_NAME = 2;
 const IPVS_GENL_VERSION = 1;
 
-const CMD = { NEW_SERVICE: 1, SET_SERVICE: 2, DEL_SERVICE: 3, GET_SERVICE: 4, NEW_DEST: 5, SET_DEST: 6, DEL_DEST: 7, GET_DEST: 8 } as const;
-const CMD_ATTR = { SERVICE: 1, DEST: 2 } as const;
+const CMD = {
+  NEW_SERVICE: 1, SET_SERVICE: 2, DEL_SERVICE: 3, GET_SERVICE: 4, NEW_DEST: 5, SET_DEST: 6, DEL_DEST: 7, GET_DEST: 8,
+  NEW_DAEMON: 9, DEL_DAEMON: 10, GET_DAEMON: 11,
+} as const;
+const CMD_ATTR = { SERVICE: 1, DEST: 2, DAEMON: 3 } as const;
+const DAEMON = { STATE: 1, MCAST_IFN: 2, SYNC_ID: 3, SYNC_MAXLEN: 4, MCAST_GROUP: 5, MCAST_GROUP6: 6, MCAST_PORT: 7, MCAST_TTL: 8 } as const;
+const DAEMON_STATE: Record<SyncState, number> = { master: 1, backup: 2 };
 const SVC = { AF: 1, PROTOCOL: 2, ADDR: 3, PORT: 4, FWMARK: 5, SCHED_NAME: 6, FLAGS: 7, TIMEOUT: 8, NETMASK: 9 } as const;
 const DST = { ADDR: 1, PORT: 2, FWD_METHOD: 3, WEIGHT: 4, U_THRESH: 5, L_THRESH: 6, ADDR_FAMILY: 11 } as const;
 const SVC_F = { PERSISTENT: 0x1, ONEPACKET: 0x4, SCHED1: 0x8, SCHED2: 0x10, SCHED3: 0x20 } as const;
@@ -51,7 +56,7 @@ const RCVBUF = 1 << 20;
 
 // --- errors ------------------------------------------------------------------------------------
 const E = os.constants.errno;
-type Op = 'add_service' | 'update_service' | 'del_service' | 'add_dest' | 'update_dest' | 'del_dest' | 'get_dests';
+type Op = 'add_service' | 'update_service' | 'del_service' | 'add_dest' | 'update_dest' | 'del_dest' | 'get_dests' | 'start_daemon' | 'stop_daemon';
 /** libipvs ipvs_strerror: (operation, errno) → text; then per-errno texts; then glibc strerror. */
 const OP_ERRORS: [Op | null, number, string][] = [
   ['add_service', E.EEXIST, 'Service already exists'],
@@ -66,6 +71,8 @@ const OP_ERRORS: [Op | null, number, string][] = [
   ['del_dest', E.ESRCH, 'Service not defined'],
   ['del_dest', E.ENOENT, 'No such destination'],
   ['get_dests', E.ESRCH, 'No such service'],
+  ['start_daemon', E.EEXIST, 'Daemon has already run'],
+  ['stop_daemon', E.ESRCH, 'No daemon is running'],
   [null, E.EPERM, 'Permission denied (you must be root)'],
   [null, E.EINVAL, 'Invalid operation.  Possibly wrong module version, address not unicast, ...'],
   [null, E.ENOPROTOOPT, 'Protocol not available'],
@@ -82,6 +89,7 @@ const STRERROR: Record<number, string> = {
   [E.EEXIST]: 'File exists',
   [E.EACCES]: 'Permission denied',
   [E.EMSGSIZE]: 'Message too long',
+  [E.ENODEV]: 'No such device',
 };
 
 /** The text ipvsadm prints for a kernel errno returned to an operation. */
@@ -118,6 +126,7 @@ const u16 = (t: number, v: number): Buffer => { const b = Buffer.alloc(2); b.wri
 const be16 = (t: number, v: number): Buffer => { const b = Buffer.alloc(2); b.writeUInt16BE(v); return attr(t, b); };
 const u32 = (t: number, v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return attr(t, b); };
 const str = (t: number, s: string): Buffer => attr(t, Buffer.from(`${s}\0`));
+const u8 = (t: number, v: number): Buffer => attr(t, Buffer.from([v & 255]));
 const nest = (t: number, parts: Buffer[]): Buffer => attr(t, Buffer.concat(parts));
 
 /** Attributes of one level by type (the last of a repeated type wins; flag bits masked off). */
@@ -266,6 +275,43 @@ export function decodeDest(payload: Buffer, serviceFamily: 4 | 6): Dest | undefi
     upper: num(DST.U_THRESH),
     lower: num(DST.L_THRESH),
   };
+}
+
+/**
+ * IPVS_CMD_NEW_DAEMON's payload: a nested IPVS_CMD_ATTR_DAEMON with what libipvs sends for
+ * ipvsadm --start-daemon (state, interface, syncid; the optional settings only when given).
+ */
+export function encodeDaemon(d: SyncDaemon): Buffer {
+  const parts = [u32(DAEMON.STATE, DAEMON_STATE[d.state]), str(DAEMON.MCAST_IFN, d.ifname), u32(DAEMON.SYNC_ID, d.syncid)];
+  if (d.maxlen !== undefined) parts.push(u16(DAEMON.SYNC_MAXLEN, d.maxlen));
+  if (d.group !== undefined) {
+    parts.push(d.group.includes(':') ? attr(DAEMON.MCAST_GROUP6, packAddress(d.group)) : attr(DAEMON.MCAST_GROUP, packAddress(d.group).subarray(0, 4)));
+  }
+  if (d.port !== undefined) parts.push(be16(DAEMON.MCAST_PORT, d.port));
+  if (d.ttl !== undefined) parts.push(u8(DAEMON.MCAST_TTL, d.ttl));
+  return nest(CMD_ATTR.DAEMON, parts);
+}
+
+/** One GET_DAEMON dump entry (ip_vs_genl_fill_daemon); the port travels in network order. */
+export function decodeDaemon(payload: Buffer): SyncDaemon | undefined {
+  const top = parseAttrs(payload).get(CMD_ATTR.DAEMON);
+  if (!top) return undefined;
+  const a = parseAttrs(top);
+  const code = a.get(DAEMON.STATE)?.readUInt32LE(0);
+  const state = code === DAEMON_STATE.master ? 'master' : code === DAEMON_STATE.backup ? 'backup' : undefined;
+  if (!state) return undefined;
+  const d: SyncDaemon = { state, ifname: cstr(a.get(DAEMON.MCAST_IFN)), syncid: a.get(DAEMON.SYNC_ID)?.readUInt32LE(0) ?? 0 };
+  const maxlen = a.get(DAEMON.SYNC_MAXLEN);
+  if (maxlen && maxlen.length >= 2) d.maxlen = maxlen.readUInt16LE(0);
+  const g6 = a.get(DAEMON.MCAST_GROUP6);
+  const g4 = a.get(DAEMON.MCAST_GROUP);
+  if (g6 && g6.length >= 16) d.group = unpackAddress(g6, 6);
+  else if (g4 && g4.length >= 4) d.group = unpackAddress(g4, 4);
+  const port = a.get(DAEMON.MCAST_PORT);
+  if (port && port.length >= 2) d.port = port.readUInt16BE(0);
+  const ttl = a.get(DAEMON.MCAST_TTL);
+  if (ttl && ttl.length >= 1) d.ttl = ttl.readUInt8(0);
+  return d;
 }
 
 const cstr = (b: Buffer | undefined): string => (b ? b.toString('latin1').replace(/\0.*$/s, '') : '');
@@ -460,6 +506,30 @@ export class NetlinkDriver implements IpvsDriver {
     })();
     this.conn.catch(() => { this.conn = undefined; });
     return this.conn;
+  }
+
+  /** IPVS_CMD_NEW_DAEMON / DEL_DAEMON / GET_DAEMON; failures carry ipvsadm's texts. */
+  readonly sync: SyncDaemonControl = {
+    readDaemons: async () => {
+      const { sock, family } = await this.connect();
+      try {
+        const parts = await sock.request(family, CMD.GET_DAEMON, Buffer.alloc(0), true);
+        return parts.map(decodeDaemon).filter((d): d is SyncDaemon => !!d);
+      } catch (e) {
+        throw e instanceof NetlinkErrno ? new IpvsError(`reading the sync daemons: ${ipvsErrorText(null, e.errno)}`) : e;
+      }
+    },
+    startDaemon: (d) => this.daemonRequest(CMD.NEW_DAEMON, encodeDaemon(d), 'start_daemon'),
+    stopDaemon: (state) => this.daemonRequest(CMD.DEL_DAEMON, nest(CMD_ATTR.DAEMON, [u32(DAEMON.STATE, DAEMON_STATE[state])]), 'stop_daemon'),
+  };
+
+  private async daemonRequest(cmd: number, payload: Buffer, op: Op): Promise<void> {
+    const { sock, family } = await this.connect();
+    try {
+      await sock.request(family, cmd, payload);
+    } catch (e) {
+      throw e instanceof NetlinkErrno ? new IpvsError(ipvsErrorText(op, e.errno)) : e;
+    }
   }
 
   async read(): Promise<Table> {

@@ -9,6 +9,7 @@ export function timedDriver(driver: IpvsDriver, startTimer: () => () => void): I
       return driver.name;
     },
     read: () => driver.read(),
+    sync: driver.sync,
     apply: async (changes) => {
       const end = startTimer();
       try {

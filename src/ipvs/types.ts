@@ -89,13 +89,46 @@ export interface SyncDaemon {
   maxlen?: number;
 }
 
+/** The kernel's connection sync daemons (`ipvsadm --start-daemon/--stop-daemon/-L --daemon`). */
+export interface SyncDaemonControl {
+  /** the running ones (at most one per state), as the kernel reports them (its defaults filled in). */
+  readDaemons(): Promise<SyncDaemon[]>;
+  /** fails with ipvsadm's text, e.g. `Daemon has already run`, `No such device`. */
+  startDaemon(d: SyncDaemon): Promise<void>;
+  /** fails with `No daemon is running` when that state runs none. */
+  stopDaemon(state: SyncState): Promise<void>;
+}
+
 export interface IpvsDriver {
   readonly name: string;
   /** The whole current table. */
   read(): Promise<Table>;
   /** Apply the changes in order, as one batch where the backend allows it. */
   apply(changes: Change[]): Promise<ApplyResult>;
+  /** the sync daemons, where the driver can reach them. */
+  readonly sync?: SyncDaemonControl;
   close?(): Promise<void>;
+}
+
+/** The sync daemons as status reads them (the sync reconciler's view; read-only). */
+export interface SyncView {
+  /** lvsd manages them (syncinterface= is set). */
+  readonly managed: boolean;
+  /** what the kernel ran at the last read; undefined before the first. */
+  readonly known?: readonly SyncDaemon[];
+  /** what lvsd wants running; undefined while it does not manage them. */
+  readonly desired?: readonly SyncDaemon[];
+  readonly lastError?: { message: string; at: number };
+}
+
+/** `master sync daemon on eth1 (syncid 7, group 239.1.2.3)`: for logs and status. */
+export function syncDaemonString(d: SyncDaemon): string {
+  const opts = [`syncid ${d.syncid}`];
+  if (d.group !== undefined) opts.push(`group ${d.group}`);
+  if (d.port !== undefined) opts.push(`port ${d.port}`);
+  if (d.ttl !== undefined) opts.push(`ttl ${d.ttl}`);
+  if (d.maxlen !== undefined) opts.push(`maxlen ${d.maxlen}`);
+  return `${d.state} sync daemon on ${d.ifname} (${opts.join(', ')})`;
 }
 
 /** Error from a driver that could not run at all (binary missing, hung, no permission). */

@@ -5,7 +5,7 @@ import type { Config } from '../config/model.js';
 import type { DaemonBus, DaemonState, Role } from '../events/index.js';
 import type { BindingState } from '../health/book.js';
 import type { Binding } from '../health/targets.js';
-import type { TableView } from '../ipvs/types.js';
+import type { SyncView, TableView } from '../ipvs/types.js';
 
 /** The health book, read-only: which bindings each check serves. */
 export interface HealthView {
@@ -21,6 +21,8 @@ export interface DaemonView {
   readonly role: Role;
   readonly book: HealthView;
   readonly reconciler: TableView;
+  /** the IPVS connection sync daemons. */
+  readonly sync: SyncView;
   /** every binding with its state. */
   snapshot(): { binding: Binding; state: BindingState }[];
 }

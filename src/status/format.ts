@@ -2,6 +2,7 @@
 // the recent transitions. Control characters from check messages are shown escaped, so what a
 // real server sent cannot drive the operator's terminal.
 import type { RealStatus, StatusSnapshot, VirtualStatus } from './types.js';
+import type { SyncDaemon } from '../ipvs/types.js';
 
 const TRANSITIONS_SHOWN = 10;
 
@@ -60,10 +61,25 @@ function virtualBlock(v: VirtualStatus, now: number): string[] {
   return [head, ...table(rows)];
 }
 
+function daemonText(d: SyncDaemon): string {
+  const opts = [`syncid ${d.syncid}`, ...(['group', 'port', 'ttl', 'maxlen'] as const).filter((k) => d[k] !== undefined).map((k) => `${k} ${d[k]}`)];
+  return `${d.state} on ${printable(d.ifname)} (${opts.join(', ')})`;
+}
+
+/** One line: which sync daemons run, and whether lvsd manages them. */
+function syncLines(sync: StatusSnapshot['sync']): string[] {
+  if (!sync) return [];
+  const running = sync.daemons === null ? 'not read yet' : sync.daemons.length ? sync.daemons.map(daemonText).join('; ') : 'none';
+  const out = [`sync daemon${sync.managed ? '' : ' (not managed by lvsd)'}: ${running}`];
+  if (sync.lastError) out.push(`sync daemon problem: ${printable(sync.lastError.message)}`);
+  return out;
+}
+
 export function formatStatus(s: StatusSnapshot): string {
   const now = Date.parse(s.lvsd.generatedAt);
   const out = [`lvsd ${s.lvsd.version}  ${s.lvsd.state}  role ${s.role}  pid ${s.lvsd.pid}  up ${duration((now - Date.parse(s.lvsd.startedAt)) / 1000)}  ${s.lvsd.config}`];
   if (s.http) out.push(`status page: ${s.http.url}`);
+  out.push(...syncLines(s.sync));
   if (s.ipvs.failing) out.push(`IPVS update failing: ${printable(s.ipvs.lastError?.message ?? '')}`);
   if (!s.ipvs.kernelKnown) out.push('IPVS table not read yet');
   if (s.lastReload && !s.lastReload.ok) out.push(`last reload failed (${s.lastReload.at}): ${printable(s.lastReload.error ?? '')}; the previous configuration stays in force`);

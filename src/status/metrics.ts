@@ -26,6 +26,9 @@ export class StatusMetrics {
   private readonly m = {
     build: this.gauge('lvsd_build_info', 'lvsd version (always 1)', ['version']),
     state: this.gauge('lvsd_daemon_state', 'daemon state: 1 for the current one', ['state']),
+    syncDaemon: this.gauge('lvsd_sync_daemon', 'IPVS connection sync daemons running in the kernel (1 each)', ['state', 'ifname', 'syncid']),
+    syncManaged: this.gauge('lvsd_sync_daemon_managed', '1 when lvsd manages the sync daemons (syncinterface=), 0 when it only shows them', []),
+    syncFailing: this.gauge('lvsd_sync_daemon_failing', '1 while the sync daemons lvsd wants are not all running (see the log)', []),
     role: this.gauge('lvsd_role', "this director's role in a pair: 1 for the current one (master, backup, fault, unknown)", ['role']),
     up: this.gauge('lvsd_real_up', '1 when the real server passes its checks, else 0', ['virtual', 'real']),
     health: this.gauge('lvsd_real_health', 'health of a real server: 1 for the current state (up, down, unknown)', ['virtual', 'real', 'state']),
@@ -123,9 +126,12 @@ export class StatusMetrics {
     const snap = this.collector?.snapshot();
     if (snap) {
       const m = this.m;
-      for (const g of [m.state, m.up, m.health, m.weight, m.failures, m.since, m.latency, m.fallback]) g.reset();
+      for (const g of [m.state, m.syncDaemon, m.up, m.health, m.weight, m.failures, m.since, m.latency, m.fallback]) g.reset();
       for (const s of STATES) m.state.set({ state: s }, s === snap.lvsd.state ? 1 : 0);
       for (const r of ROLES) m.role.set({ role: r }, r === snap.role ? 1 : 0);
+      for (const d of snap.sync.daemons ?? []) m.syncDaemon.set({ state: d.state, ifname: d.ifname, syncid: String(d.syncid) }, 1);
+      m.syncManaged.set(snap.sync.managed ? 1 : 0);
+      m.syncFailing.set(snap.sync.lastError ? 1 : 0);
       m.failing.set(snap.ipvs.failing ? 1 : 0);
       for (const v of snap.virtuals) {
         for (const r of v.reals) {

@@ -158,6 +158,12 @@ export class StatusCollector {
       },
       ipvs: { kernelKnown: this.lastKernel !== undefined, failing: d.reconciler.failing, lastError: this.lastIpvsError },
       role: d.role,
+      sync: {
+        managed: d.sync.managed,
+        daemons: d.sync.known ? d.sync.known.map((x) => ({ ...x })) : null,
+        desired: d.sync.desired ? d.sync.desired.map((x) => ({ ...x })) : null,
+        lastError: d.sync.lastError ? { message: this.redact(d.sync.lastError.message), at: new Date(d.sync.lastError.at).toISOString() } : null,
+      },
       lastReload: this.lastReload,
       http: this.http,
       virtuals,

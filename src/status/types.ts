@@ -3,6 +3,7 @@
 // scripts read it.
 import type { DaemonState, Health, Role } from '../events/index.js';
 import type { Forward } from '../config/model.js';
+import type { SyncDaemon } from '../ipvs/types.js';
 
 export interface RealStatus {
   address: string;
@@ -85,6 +86,16 @@ export interface StatusSnapshot {
   };
   /** this director's role in a pair (`lvsd role`); `unknown` until told. */
   role: Role;
+  /** the IPVS connection sync daemons. */
+  sync: {
+    /** lvsd manages them (syncinterface= is set); false: they are left to others and only shown. */
+    managed: boolean;
+    /** what the kernel ran at the last read (every repair interval); null before the first read. */
+    daemons: SyncDaemon[] | null;
+    /** what lvsd wants running (managed only). */
+    desired: SyncDaemon[] | null;
+    lastError: { message: string; at: string } | null;
+  };
   lastReload: { ok: boolean; at: string; error?: string } | null;
   /** where the HTTP listener is, when there is one. */
   http: { url: string } | null;
