@@ -287,12 +287,16 @@ export function encodeDaemon(d: SyncDaemon): Buffer {
   if (d.group !== undefined) {
     parts.push(d.group.includes(':') ? attr(DAEMON.MCAST_GROUP6, packAddress(d.group)) : attr(DAEMON.MCAST_GROUP, packAddress(d.group).subarray(0, 4)));
   }
-  if (d.port !== undefined) parts.push(be16(DAEMON.MCAST_PORT, d.port));
+  if (d.port !== undefined) parts.push(u16(DAEMON.MCAST_PORT, d.port));
   if (d.ttl !== undefined) parts.push(u8(DAEMON.MCAST_TTL, d.ttl));
   return nest(CMD_ATTR.DAEMON, parts);
 }
 
-/** One GET_DAEMON dump entry (ip_vs_genl_fill_daemon); the port travels in network order. */
+/**
+ * One GET_DAEMON dump entry (ip_vs_genl_fill_daemon). Unlike a service's port, the sync port
+ * travels in host order (the kernel keeps it so and converts when it opens the socket): a
+ * big-endian one read 8848 back as 36898 on the real kernel.
+ */
 export function decodeDaemon(payload: Buffer): SyncDaemon | undefined {
   const top = parseAttrs(payload).get(CMD_ATTR.DAEMON);
   if (!top) return undefined;
@@ -308,7 +312,7 @@ export function decodeDaemon(payload: Buffer): SyncDaemon | undefined {
   if (g6 && g6.length >= 16) d.group = unpackAddress(g6, 6);
   else if (g4 && g4.length >= 4) d.group = unpackAddress(g4, 4);
   const port = a.get(DAEMON.MCAST_PORT);
-  if (port && port.length >= 2) d.port = port.readUInt16BE(0);
+  if (port && port.length >= 2) d.port = port.readUInt16LE(0);
   const ttl = a.get(DAEMON.MCAST_TTL);
   if (ttl && ttl.length >= 1) d.ttl = ttl.readUInt8(0);
   return d;

@@ -50,18 +50,20 @@ export function serves(have: SyncDaemon, want: SyncDaemon): boolean {
   );
 }
 
-/** One step toward the wanted daemons: stop the wrong ones first (a state runs one daemon at most). */
+/** One step toward the wanted daemons (a state runs one daemon at most). */
 export type SyncStep = { op: 'stop'; state: SyncState; daemon: SyncDaemon } | { op: 'start'; daemon: SyncDaemon };
 
 export function planDaemons(kernel: SyncDaemon[], want: SyncDaemon[]): SyncStep[] {
-  const steps: SyncStep[] = [];
+  const stops: SyncStep[] = [];
+  const starts: SyncStep[] = [];
   for (const state of STATES) {
     const have = kernel.find((d) => d.state === state);
     const w = want.find((d) => d.state === state);
-    if (have && (!w || !serves(have, w))) steps.push({ op: 'stop', state, daemon: have });
-    if (w && (!have || !serves(have, w))) steps.push({ op: 'start', daemon: w });
+    if (have && (!w || !serves(have, w))) stops.push({ op: 'stop', state, daemon: have });
+    if (w && (!have || !serves(have, w))) starts.push({ op: 'start', daemon: w });
   }
-  return steps;
+  // every stop first, as keepalived switches (a backup daemon stops before the master one starts)
+  return [...stops, ...starts];
 }
 
 export interface SyncReconcilerOptions {

@@ -330,3 +330,16 @@ t.test('address, smtp= and redaction parsing', async (t) => {
   const r = redactor(config([virtual({ passwd: 'pw', secret: 'longsecret' })]));
   t.equal(r('pw longsecret ftp://u:p@h/x'), 'pw *** ftp://***@h/x', 'short values are left alone, long ones and URL credentials go');
 });
+
+t.test('a role change is mailed to the global recipients', async (t) => {
+  const s = await smtp(t);
+  const cfg = config([virtual()], { emailalert: ['ops@example.test'], smtp: `127.0.0.1:${s.port}` });
+  const { bus } = mailer(t, cfg);
+  bus.emit('role', { from: 'backup', to: 'master', at: Date.now(), source: 'command' });
+  await eventually(() => s.mails.length, 15, 'the mail');
+  t.equal(s.mails[0]!.subject, 'Role: backup -> master');
+  t.match(s.mails[0]!.body, /Log-Message: Role: backup -> master\nDaemon-Status: running\n/);
+  bus.emit('role', { from: 'unknown', to: 'backup', at: Date.now(), source: 'restored' });
+  await eventually(() => s.mails.length >= 2, 15, 'the second mail');
+  t.equal(s.mails[1]!.subject, 'Role: backup (kept from the previous run)');
+});
