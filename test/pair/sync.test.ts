@@ -5,6 +5,7 @@
 // syncinterface= lvsd never touches them and only shows them.
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
+import { queryControl } from '../../src/status/client.js';
 import { RealServer, TempDir, LvsdProcess, ipvsadm, invocations, runCli, waitFor, STAND_IN } from '../helpers/lvsd.js';
 
 const IFACES = 'lvsd-t0,lvsd-t1';
@@ -57,6 +58,10 @@ t.test('managed: role switches it, a hand-stopped one comes back, reload diffs, 
   await waitFor('started again by the repair', () => s.daemons().startsWith('master sync daemon (mcast=lvsd-t0, syncid=7,'), 60000);
 
   t.equal((await statusOf(s.cli)).sync.daemons[0].state, 'master', 'status --json: the kernel daemons');
+  const metrics = await queryControl(s.dir.file('lvsd.sock'), 'metrics');
+  t.match(metrics, /\nlvsd_sync_daemon\{state="master",ifname="lvsd-t0",syncid="7"\} 1\n/, 'metrics: the daemon');
+  t.match(metrics, /\nlvsd_sync_daemon_managed 1\n/);
+  t.match(metrics, /\nlvsd_sync_daemon_failing 0\n/);
 
   // reload: a new syncid and group restart the master daemon (the difference only)
   const before = invocations(s.state).length;
