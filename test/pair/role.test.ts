@@ -41,10 +41,11 @@ t.test('role command, state file across a restart, trackfile', async (t) => {
   const trackValue = () => (existsSync(track) ? readFileSync(track, 'utf8') : undefined);
   // teardowns run last first: each daemon stops before the reals do
   t.teardown(() => Promise.all([a, b, fb].map((r) => r!.stop())));
-  let lvsd = start();
+  const before = await cli('role', 'master');
+  t.equal(before.code, 3, 'no daemon yet: refused');
+  t.match(before.stderr, /lvsd is stopped for .*no daemon to tell its role/);
 
-  const stopped = await cli('role', 'master');
-  t.not(stopped.code, 0, 'no daemon yet (or not ready): refused');
+  let lvsd = start();
 
   await waitFor('the first round: trackfile 0', () => trackValue() === '0\n', 60000);
   t.same(await cli('role'), { code: 0, stdout: 'unknown\n', stderr: '' }, 'unknown until told');
