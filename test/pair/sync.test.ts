@@ -6,7 +6,7 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { queryControl } from '../../src/status/client.js';
-import { RealServer, TempDir, LvsdProcess, ipvsadm, invocations, runCli, waitFor, STAND_IN } from '../helpers/lvsd.js';
+import { RealServer, TempDir, daemon, ipvsadm, invocations, runCli, waitFor } from '../helpers/lvsd.js';
 
 const IFACES = 'lvsd-t0,lvsd-t1';
 // the stand-in's interfaces, for the daemon and for ipvsadm run here (cleanEnv copies this)
@@ -23,15 +23,12 @@ async function setup(t: Test, extra: string[]) {
   const cfg = dir.file('lvsd.cf', config(real, extra));
   const pidFile = dir.file('lvsd.pid');
   const env = { LVSD_IPVS_STATE: state, LVSD_IPVS_IFACES: IFACES };
-  const start = (flags: string[] = []) => new LvsdProcess(['-f', ...flags, '--ipvsadm', STAND_IN, '--pid-file', pidFile, cfg, 'start'], env);
+  // teardowns run last first: each daemon (stopped by daemon()'s own teardown) before the real
+  t.teardown(() => real.stop());
+  const start = () => daemon(t, { file: cfg }, { dir, pidFile, state, env: { LVSD_IPVS_IFACES: IFACES } }).lvsd;
   const cli = (...args: string[]) => runCli(['--pid-file', pidFile, cfg, ...args], env);
   const daemons = () => ipvsadm(state, ['-L', '-n', '--daemon']);
   const box = { lvsd: start() };
-  t.teardown(async () => {
-    await box.lvsd.stop();
-    await real.stop();
-    dir.remove();
-  });
   const rewrite = (more: string[]) => writeFileSync(cfg, config(real, more));
   return { dir, state, cfg, cli, daemons, start, box, env, rewrite };
 }
