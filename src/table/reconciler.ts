@@ -25,6 +25,8 @@ export interface ReconcilerOptions {
 
 export class Reconciler {
   private kernel?: Table;
+  /** the periodic repair asks for a fresh read; `kernel` stays what status views show meanwhile. */
+  private stale = false;
   private busy?: Promise<void>;
   private dirty = false;
   private retryDelay: number;
@@ -52,6 +54,7 @@ export class Reconciler {
   /** A fresh read of the kernel table (also refreshes the cached view). */
   async read(): Promise<Table> {
     this.kernel = await this.driver.read();
+    this.stale = false;
     this.opts.onRead?.(this.kernel);
     return this.kernel;
   }
@@ -77,7 +80,7 @@ export class Reconciler {
     if (every <= 0 || this.repairTimer) return;
     this.repairTimer = setInterval(() => {
       if (this.busy) return;
-      this.kernel = undefined; // force a fresh read: someone may have used ipvsadm by hand
+      this.stale = true; // force a fresh read: someone may have used ipvsadm by hand
       this.request();
     }, every);
     this.repairTimer.unref();
@@ -105,7 +108,7 @@ export class Reconciler {
   private async once(context: PurgeContext): Promise<void> {
     let plan: PlannedChange[] = [];
     try {
-      const kernel = this.kernel ?? (await this.read());
+      const kernel = this.kernel && !this.stale ? this.kernel : await this.read();
       const want = this.desired();
       plan = planChanges(kernel, want.services, want.forget, context);
       if (plan.length > 0) {
