@@ -16,6 +16,9 @@ import { SETTABLE_ROLES } from './daemon/role.js';
 import type { Role } from './events/index.js';
 import { formatStatus } from './status/format.js';
 
+/** The environment variable that marks the detached daemon (see daemonize). */
+const DAEMON_CHILD = 'LVSD_DAEMON_CHILD';
+
 const COMMANDS = ['start', 'stop', 'restart', 'try-restart', 'reload', 'force-reload', 'status'] as const;
 type Command = (typeof COMMANDS)[number];
 
@@ -33,7 +36,6 @@ export const CLI_OPTIONS = {
   to: { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
-  'daemon-child': { type: 'boolean' },
   'no-strict-modes': { type: 'boolean' },
 } as const;
 
@@ -53,9 +55,9 @@ A .yaml or .yml file is read as YAML, anything else as ldirectord.cf.
 Options:
   -d, --debug           stay in the foreground, log to stdout, with debug detail
   -f, --foreground      stay in the foreground and log to stdout (the systemd way)
-  --ipvs KIND           how to reach IPVS: ipvsadm (default), netlink, auto (netlink where the
-                        kernel answers, else ipvsadm) or memory (no kernel)
-  --ipvsadm PATH        the ipvsadm binary (default: /sbin/ipvsadm or /usr/sbin/ipvsadm)
+  --ipvs KIND           how to reach IPVS: ipvsadm (default: ipvsdriver=, else ipvsadm), netlink,
+                        auto (netlink where the kernel answers, else ipvsadm) or memory (no kernel)
+  --ipvsadm PATH        the ipvsadm binary (default: ipvsadm=, else /sbin/ipvsadm or /usr/sbin/ipvsadm)
   --pid-file PATH       pid file (default /var/run/lvsd.<config name>.pid)
   --json                with status: one JSON document on stdout (the texts above go to stderr)
   --control-socket PATH the daemon's control socket (default: the pid file's path with .sock)
@@ -90,6 +92,10 @@ export async function main(argv: string[]): Promise<number> {
     return 255;
   }
   const { values: o, positionals: pos } = parsed;
+  // Set by daemonize() for the detached copy, whose command line stays the one the user typed.
+  // Taken out at once so hooks and checks started by the daemon do not inherit it.
+  const daemonChild = process.env[DAEMON_CHILD] === '1';
+  delete process.env[DAEMON_CHILD];
   if (o.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -126,8 +132,8 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const pidFile = o['pid-file'] ?? defaultPidFile(cfg.name);
-  const driver = (o.ipvs ?? 'ipvsadm') as DriverKind;
-  if (!DRIVER_KINDS.includes(driver)) {
+  const driver = o.ipvs as DriverKind | undefined;
+  if (driver !== undefined && !DRIVER_KINDS.includes(driver)) {
     process.stderr.write(`lvsd: --ipvs must be one of ${DRIVER_KINDS.join(', ')}\n`);
     return 255;
   }
@@ -145,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
     ipvsadm: o.ipvsadm,
     debug: o.debug ?? false,
     foreground: (o.debug || o.foreground) ?? false,
-    daemonChild: o['daemon-child'] ?? false,
+    daemonChild,
     strictModes: !o['no-strict-modes'],
     controlSocket,
     statusHttp: listen,
@@ -232,7 +238,9 @@ async function status(cfgPath: string, pidFile: string, socket: string, json: bo
   const report = (doc: object) => json && process.stdout.write(`${JSON.stringify({ config: cfgPath, ...doc })}\n`);
   if (st.state !== 'running') {
     // ldirectord prints "stopped" on stdout and "running" on stderr; scripts and the OCF agent depend on these texts.
-    if (st.state === 'stale') process.stderr.write(`lvsd stale pid file ${pidFile} for ${cfgPath}\n`);
+    // The stale line keeps ldirectord's words: Pacemaker's ocf:heartbeat:ldirectord greps
+    // "ldirectord stale pid file" to tell "not running" (start it again) from a failure.
+    if (st.state === 'stale') process.stderr.write(`ldirectord stale pid file ${pidFile} for ${cfgPath}\n`);
     out.write(`lvsd is stopped for ${cfgPath}\n`);
     report({ running: false, pid: st.state === 'stale' ? st.pid : null, status: null });
     return st.state === 'stale' ? 1 : 3;
@@ -302,33 +310,64 @@ async function start(argv: string[], opts: Parameters<typeof runDaemon>[0]): Pro
     return 0;
   }
   if (opts.foreground || opts.daemonChild) return runDaemon(opts);
-  return daemonize(argv);
+  return daemonize(argv, opts.pidFile, startBound(process.env.OCF_RESKEY_CRM_meta_timeout));
+}
+
+/**
+ * How long `start` may wait for the first round under Pacemaker: half the operation's timeout
+ * (OCF_RESKEY_CRM_meta_timeout, in ms), the other half left for the agent's status calls
+ * around it. Undefined (no bound) outside Pacemaker.
+ */
+export function startBound(meta: string | undefined): number | undefined {
+  const ms = meta === undefined ? NaN : Number(meta);
+  return Number.isFinite(ms) && ms > 0 ? ms / 2 : undefined;
 }
 
 /**
  * Start a detached copy of ourselves and return once it reports that the first round of checks
  * is applied to the kernel (ldirectord returned before IPVS was even configured), or fails.
+ * The copy runs with our own command line (`node PROGRAM CONFIG start`, PROGRAM as invoked),
+ * so the OCF agent's `pgrep -f "$LDIRECTORD $LDIRCONF start"` finds it as it finds ldirectord.
+ * With a bound (ms): once it has passed, a daemon that holds the pid file is left to finish its
+ * round and start returns 0; one that does not is stopped and start fails.
  */
-function daemonize(argv: string[]): Promise<number> {
+function daemonize(argv: string[], pidFile: string, bound: number | undefined): Promise<number> {
   const bin = process.argv[1] ?? '';
-  const child = spawn(process.execPath, [bin, '--daemon-child', ...argv], {
+  const child = spawn(process.execPath, [bin, ...argv], {
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     cwd: '/',
+    env: { ...process.env, [DAEMON_CHILD]: '1' },
   });
   let err = '';
   child.stderr?.on('data', (d: Buffer) => {
     if (err.length < 8192) err += d.toString();
   });
+  const letGo = () => {
+    child.disconnect();
+    child.stderr?.destroy();
+    child.unref();
+  };
   return new Promise((resolve) => {
+    const timer = bound === undefined ? undefined : setTimeout(() => {
+      const st = readPid(pidFile);
+      if (st.state === 'running' && st.pid === child.pid) {
+        process.stderr.write(`lvsd: the first round of checks is still running after ${Math.round(bound / 1000)} s (half the operation timeout); the daemon runs on (pid ${child.pid})\n`);
+        letGo();
+        resolve(0);
+      } else {
+        process.stderr.write(`lvsd: the daemon had not started after ${Math.round(bound / 1000)} s (half the operation timeout); stopped it\n`);
+        child.kill('SIGTERM');
+      }
+    }, bound);
     child.on('message', (m) => {
       if (m !== 'ready') return;
-      child.disconnect();
-      child.stderr?.destroy();
-      child.unref();
+      clearTimeout(timer);
+      letGo();
       resolve(0);
     });
     child.on('exit', (code) => {
+      clearTimeout(timer);
       process.stderr.write(err);
       resolve(code ?? 1);
     });

@@ -4,7 +4,7 @@
 // front end does before calling in here. Virtual sections: ./virtual.ts.
 import { stat } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import type { EmailStatus, Family, InheritableSettings, SyncStateSetting } from './model.js';
+import type { EmailStatus, Family, GlobalSettings, InheritableSettings, SyncStateSetting } from './model.js';
 import { didYouMean } from './suggest.js';
 import { parseFallbackSpec, resolveFallback } from './fallback.js';
 import { exactHint, nonEmpty, partial, positive, show, WS, yesNo, type ParseState } from './parse-state.js';
@@ -27,13 +27,15 @@ export const VIRTUAL_ONLY_DIRECTIVES = [
 export const DEPRECATED_DIRECTIVES = ['connecttimeout', 'timeout'] as const;
 /** lvsd additions (ldirectord would refuse them). */
 export const LVSD_DIRECTIVES = [
-  'sslverify', 'statushttp',
+  'sslverify', 'statushttp', 'ipvsdriver', 'ipvsadm',
   // director pairs: the IPVS sync daemon and the pool-health file (README "Director pairs")
   'syncinterface', 'syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen', 'trackfile',
 ] as const;
 /** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
 export const SYNC_OPTIONS = ['syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen'] as const;
 export const SYNC_STATES: readonly SyncStateSetting[] = ['role', 'master', 'backup', 'both'];
+/** ipvsdriver=: how the daemon reaches IPVS (--ipvs wins; `memory` stays a command-line test mode). */
+export const CONFIG_DRIVERS = ['ipvsadm', 'netlink', 'auto'] as const;
 
 export const GLOBAL_DIRECTIVES: readonly string[] = [...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...LVSD_DIRECTIVES];
 /** Directives inside a virtual section (the header itself excluded). */
@@ -235,6 +237,15 @@ export async function applyGlobal(st: ParseState, name: string, value: string, l
       // eslint-disable-next-line no-control-regex
       if (/[\x00-\x1f\x7f]/.test(value)) return st.fail(line, `trackfile=${show(value)} contains a control character (trailing blanks or a CR?)`);
       g.trackfile = value;
+      return;
+    // Agents (Pacemaker's ocf:heartbeat:ldirectord) pass no options: the driver is chosen here.
+    case 'ipvsdriver':
+      if (!(CONFIG_DRIVERS as readonly string[]).includes(value)) return st.fail(line, `ipvsdriver must be one of ${CONFIG_DRIVERS.join(', ')}, got ${show(value)}`);
+      g.ipvsdriver = value as GlobalSettings['ipvsdriver'];
+      return;
+    case 'ipvsadm':
+      if (!value.startsWith('/')) return st.fail(line, `ipvsadm needs the absolute path of the ipvsadm binary, got ${show(value)}`);
+      g.ipvsadm = value;
       return;
     case 'timeout':
       return st.fail(line, 'timeout is no longer supported — use checktimeout and negotiatetimeout');

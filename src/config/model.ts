@@ -81,6 +81,10 @@ export interface GlobalSettings extends InheritableSettings {
   syncmaxlen?: number;
   /** write pool health here for keepalived's track_file: 0 every virtual has a healthy real, 1 not. */
   trackfile?: string;
+  /** the IPVS driver when no --ipvs is given (default ipvsadm); read at start. */
+  ipvsdriver?: 'ipvsadm' | 'netlink' | 'auto';
+  /** the ipvsadm binary when no --ipvsadm is given; read at start. */
+  ipvsadm?: string;
 }
 
 /** syncstate=: `role` follows `lvsd role`; the others are fixed. */

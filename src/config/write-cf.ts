@@ -51,6 +51,8 @@ export function globalEntries(g: GlobalSettings): Entry[] {
     const v = g[name];
     if (v !== undefined) out.push([name, v]);
   }
+  if (g.ipvsdriver) out.push(['ipvsdriver', g.ipvsdriver]);
+  if (g.ipvsadm) out.push(['ipvsadm', g.ipvsadm]);
   return out;
 }
 
@@ -146,6 +148,7 @@ class CfWriter {
     if (name === 'sslverify') this.out.push('# lvsd extension (ldirectord refuses it): verify TLS certificates in checks');
     if (name === 'statushttp') this.out.push('# lvsd extension (ldirectord refuses it): status page, status.json and /metrics');
     if ((PAIR_DIRECTIVES as readonly string[]).includes(name) && !this.out.includes(PAIR_NOTE)) this.out.push(PAIR_NOTE);
+    if (name === 'ipvsdriver' || name === 'ipvsadm') this.out.push('# lvsd extension (ldirectord refuses it): how lvsd reaches IPVS when no option says');
     this.out.push(`${scope === 'section' ? '\t' : ''}${name}=${quoted ? `"${text}"` : text}`);
   }
 

@@ -2,7 +2,7 @@
 // checks as ldirectord.cf (./directives.ts), so both formats accept the same settings and
 // give the same model. Errors carry the YAML line. Schema:
 //
-//   checktimeout: 3                 # any global directive, plus sslverify, statushttp
+//   checktimeout: 3                 # any global directive, plus sslverify, statushttp, ipvsdriver, ipvsadm
 //   execute: [a.cf, b.cf]           # execute/emailalert/emailalertstatus also take lists
 //   virtuals:
 //     - virtual: 192.0.2.1:80       # or virtual6: "[2001:db8::1]:80", or virtual: 7 (fwmark)

@@ -1,6 +1,8 @@
 // ldirectord's pid file contract (spec §5): one file per config, a pid counts as live only if
 // that process is an lvsd. Claiming is atomic, so two daemons on one config cannot both start.
-import { readFileSync, writeFileSync, unlinkSync, linkSync, renameSync } from 'node:fs';
+import { readFileSync, writeFileSync, unlinkSync, linkSync, renameSync, readlinkSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
 
 export type PidStatus = { state: 'running'; pid: number } | { state: 'stopped' } | { state: 'stale'; pid: number };
 
@@ -8,12 +10,51 @@ export function defaultPidFile(cfgname: string): string {
   return `/var/run/lvsd.${cfgname}.pid`;
 }
 
-function isLvsd(pid: number): boolean {
+function realpath(p: string): string | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('lvsd');
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The files that are this program: the launcher beside this build and the script this process
+ * was started as. Real paths, so /usr/sbin/ldirectord linked to lvsd is the same program.
+ */
+function ourPrograms(): Set<string> {
+  const launcher = fileURLToPath(new URL('../../bin/lvsd.js', import.meta.url));
+  const found = [launcher, process.argv[1]].map((p) => (p ? realpath(p) : undefined));
+  return new Set(found.filter((p): p is string => p !== undefined));
+}
+
+/**
+ * Whether `pid` runs this program: one of its arguments (the script node runs) is, after
+ * symlinks, our launcher. Not a word in its command line: installed or linked as ldirectord,
+ * the daemon has no "lvsd" in it, and an editor open on lvsd.cf is no daemon.
+ */
+function isLvsd(pid: number): boolean {
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   } catch {
     return false;
   }
+  let cwd: string | undefined;
+  const ours = ourPrograms();
+  return args.some((a) => {
+    if (a.startsWith('-')) return false;
+    if (!isAbsolute(a)) {
+      try {
+        cwd ??= readlinkSync(`/proc/${pid}/cwd`);
+      } catch {
+        return false; // another user's process: its relative paths cannot be placed
+      }
+      a = resolve(cwd, a);
+    }
+    const real = realpath(a);
+    return real !== undefined && ours.has(real);
+  });
 }
 
 export function readPid(path: string): PidStatus {

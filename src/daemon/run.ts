@@ -29,13 +29,18 @@ import { attachTrackFile } from './trackfile.js';
 export type DriverKind = 'ipvsadm' | 'netlink' | 'auto' | 'memory';
 export const DRIVER_KINDS: readonly DriverKind[] = ['ipvsadm', 'netlink', 'auto', 'memory'];
 
-/** The IPVS driver asked for, or why there is none. `auto`: netlink where the kernel answers, else ipvsadm. */
-async function chooseDriver(opts: Pick<RunOptions, 'driver' | 'ipvsadm'>): Promise<IpvsDriver | string> {
-  if (opts.driver === 'memory') return createDriver('memory', {});
-  if (opts.driver === 'netlink') return new NetlinkDriver();
-  if (opts.driver === 'auto' && (await probeNetlink())) return new NetlinkDriver();
-  const path = findIpvsadm(opts.ipvsadm);
-  if (!path) return 'Can not find ipvsadm (give --ipvsadm PATH, --ipvs netlink, or --ipvs memory to run without a kernel)';
+/**
+ * The IPVS driver asked for, or why there is none: the command line's choice, else the config's
+ * ipvsdriver=/ipvsadm= (agents such as Pacemaker's pass no options), else ipvsadm.
+ * `auto`: netlink where the kernel answers, else ipvsadm.
+ */
+async function chooseDriver(opts: Pick<RunOptions, 'driver' | 'ipvsadm'>, config: Config): Promise<IpvsDriver | string> {
+  const kind = opts.driver ?? config.global.ipvsdriver ?? 'ipvsadm';
+  if (kind === 'memory') return createDriver('memory', {});
+  if (kind === 'netlink') return new NetlinkDriver();
+  if (kind === 'auto' && (await probeNetlink())) return new NetlinkDriver();
+  const path = findIpvsadm(opts.ipvsadm ?? config.global.ipvsadm);
+  if (!path) return 'Can not find ipvsadm (give --ipvsadm PATH or ipvsadm=, --ipvs netlink or ipvsdriver=netlink, or --ipvs memory to run without a kernel)';
   return createDriver('ipvsadm', { path });
 }
 
@@ -43,7 +48,8 @@ export interface RunOptions {
   configPath: string;
   cfgname: string;
   pidFile: string;
-  driver: DriverKind;
+  /** --ipvs; undefined: the config's ipvsdriver=, else ipvsadm. */
+  driver?: DriverKind;
   ipvsadm?: string;
   debug: boolean;
   foreground: boolean;
@@ -74,6 +80,9 @@ const HEAP_GROWING = '--heap-growing-percent=30';
 
 export async function runDaemon(opts: RunOptions): Promise<number> {
   setFlagsFromString(HEAP_GROWING);
+  // The parent stops listening once told we are ready, or once its bound has passed; later
+  // writes to its pipe must not kill us.
+  if (opts.daemonChild) process.stderr.on('error', () => {});
   const checkConfig = (file: string) => (opts.strictModes === false ? undefined : strictModesProblem(file));
   const refused = checkConfig(opts.configPath);
   if (refused) {
@@ -88,7 +97,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     process.stderr.write(`${(e as Error).message}\n`);
     return isConfigError(e) ? 2 : 1;
   }
-  const chosen = await chooseDriver(opts);
+  const chosen = await chooseDriver(opts, config);
   if (typeof chosen === 'string') {
     process.stderr.write(`${chosen}\n`);
     return 1;
@@ -175,10 +184,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   // TERM/INT during start-up: the stop is under way; starting the watcher would keep us alive
   if (stopping) return finished;
   await watcher.start();
-  if (opts.daemonChild && process.send) {
-    // The parent stops listening once told; later writes to its pipe must not kill us.
-    process.stderr.on('error', () => {});
-    process.send('ready');
-  }
+  // The parent may have stopped waiting (a bound under Pacemaker): then nobody is told.
+  if (opts.daemonChild && process.send && process.connected) process.send('ready');
   return finished;
 }

@@ -46,7 +46,7 @@ t.test('status, reload and stop with and without a running daemon', async (t) =>
   writeFileSync(pid, '999999\n');
   r = await runCli([...common, cfg, 'status'], env);
   t.equal(r.code, 1, 'stale pid file: 1');
-  t.match(r.stderr, `lvsd stale pid file ${pid} for ${cfg}`);
+  t.match(r.stderr, `ldirectord stale pid file ${pid} for ${cfg}`, "ldirectord's words: the OCF agent greps them");
 
   // `start` daemonizes and returns once the first round is applied.
   r = await runCli([...common, cfg, 'start'], env);

@@ -102,7 +102,7 @@ t.test('status exit codes with a real daemon: running 0, stopped 3, stale 1', as
   t.equal(readFileSync(pid, 'utf8').trim(), String(first.child.pid));
   r = await runCli([...common, 'status'], env);
   t.equal(r.code, 1, 'stale pid file: 1');
-  t.match(r.stderr, `lvsd stale pid file ${pid} for ${cfgPath}`);
+  t.match(r.stderr, `ldirectord stale pid file ${pid} for ${cfgPath}`);
   t.match(r.stdout, `lvsd is stopped for ${cfgPath}`);
 
   // A new daemon takes the stale pid file over.

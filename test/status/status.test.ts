@@ -93,7 +93,7 @@ t.test('status follows reals down and up, equal to the kernel table; CLI texts a
   r = await runCli(common);
   t.equal(r.code, 1, 'stale: 1');
   t.equal(r.stdout, `lvsd is stopped for ${d.cfg}\n`);
-  t.match(r.stderr, `lvsd stale pid file ${d.pid} for ${d.cfg}`);
+  t.match(r.stderr, `ldirectord stale pid file ${d.pid} for ${d.cfg}`);
 });
 
 t.test('--control-socket PATH for daemon and CLI; a daemon without a socket still reports by pid', async (t) => {
