@@ -103,6 +103,14 @@ export const CASES: Case[] = [
     name: 'sslverify (lvsd extension)', text: 'sslverify=yes\n',
     ldirectord: { line: 1 }, deviation: 'lvsd extension: ldirectord never verifies certificates and does not know the directive',
   },
+  {
+    name: 'ipvsdriver and ipvsadm (lvsd extensions)', text: 'ipvsdriver=netlink\nipvsadm=/usr/local/sbin/ipvsadm\n',
+    ldirectord: { line: 1 }, deviation: 'lvsd extension: the IPVS driver chosen in the config, for agents that pass no options',
+  },
+  { name: 'ipvsdriver unknown', text: 'checkinterval=5\nipvsdriver=kernel\n', error: { line: 2, message: /ipvsdriver must be one of ipvsadm, netlink, auto, got "kernel"/ } },
+  { name: 'ipvsdriver memory is a command-line mode only', text: 'ipvsdriver=memory\n', error: { line: 1, message: /ipvsdriver must be one of ipvsadm, netlink, auto, got "memory"/ } },
+  { name: 'ipvsadm relative path', text: 'ipvsadm=sbin/ipvsadm\n', error: { line: 1, message: /ipvsadm needs the absolute path of the ipvsadm binary, got "sbin\/ipvsadm"/ } },
+  { name: 'ipvsdriver inside a virtual section', text: V + R + '\tipvsdriver=auto\n', error: { line: 3, message: /ipvsdriver is a global directive \(lvsd extension\)/ } },
   // ---- virtual headers ----
   { name: 'IPv6 address in virtual=', text: 'virtual=[::1]:80\n' + R, error: { line: 1, message: /::1 is an IPv6 address: use virtual6=\[::1\]:80 instead of virtual=/ } },
   { name: 'invalid IPv6 virtual', text: 'virtual6=[::g]:80\n', error: { line: 1, message: /invalid address for virtual service "\[::g\]:80"/ } },

@@ -7,7 +7,7 @@ import { effective, virtualId } from '../../src/config/effective.js';
 import { KNOWN_DIRECTIVES } from '../../src/config/ldirectord-cf.js';
 import { SERVICES } from '../../src/config/model.js';
 import { portToService, serviceToPort } from '../../src/config/services.js';
-import { cf, configError } from './helpers.js';
+import { cf, configError, yaml } from './helpers.js';
 
 const R = '\treal=127.0.0.2:80 gate\n';
 
@@ -26,8 +26,8 @@ t.test('defaults of a minimal virtual service', async (t) => {
   t.match(e, { checktimeout: 5, negotiatetimeout: 30, checkinterval: 10, checkcount: 1, failurecount: 1, quiescent: false, cleanstop: true, emailalertfreq: 0 });
 });
 
-t.test('KNOWN_DIRECTIVES: the 49 ldirectord keywords and the 10 lvsd extensions', (t) => {
-  t.equal(new Set(KNOWN_DIRECTIVES).size, 59);
+t.test('KNOWN_DIRECTIVES: the 49 ldirectord keywords and the 12 lvsd extensions', (t) => {
+  t.equal(new Set(KNOWN_DIRECTIVES).size, 61);
   for (const d of ['checktimeout', 'virtual6', 'real6', 'fallback6', 'maintenancedir', 'load', 'comment', 'sslverify']) t.ok(KNOWN_DIRECTIVES.includes(d), d);
   t.notOk(KNOWN_DIRECTIVES.includes('timeout'), 'refused keywords are not listed');
   t.end();
@@ -197,6 +197,15 @@ t.test('CRLF files', async (t) => {
   const c = await cf('checktimeout=4\r\nvirtual=127.0.0.1:80\r\n\treal=127.0.0.2:80 gate\r\n\tservice=http\r\n\tchecktype=negotiate\r\n\r\n');
   t.match(c.virtuals[0], { service: 'http', checktype: 'negotiate' });
   t.equal(c.global.checktimeout, 4);
+});
+
+t.test('ipvsdriver and ipvsadm: lvsd globals in both formats', async (t) => {
+  t.same((await cf('ipvsdriver=auto\nipvsadm=/opt/ipvsadm\n')).global, { ipvsdriver: 'auto', ipvsadm: '/opt/ipvsadm' });
+  t.same((await yaml('ipvsdriver: netlink\nipvsadm: /opt/ipvsadm\n')).global, { ipvsdriver: 'netlink', ipvsadm: '/opt/ipvsadm' });
+  const e = await configError(t, yaml('checkinterval: 5\nipvsdriver: kernel\n', '/test/lvsd.yaml'));
+  t.match(e?.message, /^\/test\/lvsd\.yaml:2: ipvsdriver must be one of ipvsadm, netlink, auto/);
+  const inSection = await configError(t, cf('virtual=127.0.0.1:80\n' + R + '\tipvsadm=/opt/ipvsadm\n'));
+  t.match(inSection?.message, /:3: ipvsadm is a global directive/);
 });
 
 t.test('sslverify is an lvsd global', async (t) => {
