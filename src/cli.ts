@@ -328,8 +328,8 @@ export function startBound(meta: string | undefined): number | undefined {
  * is applied to the kernel (ldirectord returned before IPVS was even configured), or fails.
  * The copy runs with our own command line (`node PROGRAM CONFIG start`, PROGRAM as invoked),
  * so the OCF agent's `pgrep -f "$LDIRECTORD $LDIRCONF start"` finds it as it finds ldirectord.
- * With a bound (ms): once it has passed, a daemon that holds the pid file is left to finish its
- * round and start returns 0; one that does not is stopped and start fails.
+ * With a bound (ms): once it has passed, start returns 0 as soon as the daemon holds its pid
+ * file, and leaves it to finish its round.
  */
 function daemonize(argv: string[], pidFile: string, bound: number | undefined): Promise<number> {
   const bin = process.argv[1] ?? '';
@@ -344,22 +344,25 @@ function daemonize(argv: string[], pidFile: string, bound: number | undefined): 
     if (err.length < 8192) err += d.toString();
   });
   const letGo = () => {
-    child.disconnect();
+    if (child.connected) child.disconnect();
     child.stderr?.destroy();
     child.unref();
   };
   return new Promise((resolve) => {
-    const timer = bound === undefined ? undefined : setTimeout(() => {
+    // Past the bound, the wait is for the daemon to hold its pid file (a start on a starved
+    // machine), not for its first round; the parent checks every 100 ms.
+    let timer: NodeJS.Timeout | undefined;
+    const holds = () => {
       const st = readPid(pidFile);
-      if (st.state === 'running' && st.pid === child.pid) {
-        process.stderr.write(`lvsd: the first round of checks is still running after ${Math.round(bound / 1000)} s (half the operation timeout); the daemon runs on (pid ${child.pid})\n`);
-        letGo();
-        resolve(0);
-      } else {
-        process.stderr.write(`lvsd: the daemon had not started after ${Math.round(bound / 1000)} s (half the operation timeout); stopped it\n`);
-        child.kill('SIGTERM');
+      if (st.state !== 'running' || st.pid !== child.pid) {
+        timer = setTimeout(holds, 100);
+        return;
       }
-    }, bound);
+      process.stderr.write(`lvsd: the first round of checks is still running after ${Math.round((bound ?? 0) / 1000)} s (half the operation timeout); the daemon runs on (pid ${child.pid})\n`);
+      letGo();
+      resolve(0);
+    };
+    if (bound !== undefined) timer = setTimeout(holds, bound);
     child.on('message', (m) => {
       if (m !== 'ready') return;
       clearTimeout(timer);

@@ -4,7 +4,8 @@
 // "not running" and start brings it back; the agent's stop fallback (pgrep) finds the daemon;
 // `start` under Pacemaker returns within half the operation's timeout. The agent passes no
 // options: the config's ipvsadm= names the stand-in, and the pid file is lvsd's default under
-// /var/run. (ocf-tester and a Pacemaker run, for both agents: test/kernel/pacemaker.test.js.)
+// /var/run. lvsd's own agent (ocf/lvsd) as a promotable clone instance: promote and demote set
+// lvsd's role. (ocf-tester and Pacemaker's executor, for both agents: test/kernel/pacemaker.test.js.)
 import t from 'tap';
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,9 +13,10 @@ import { createServer, type Server } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cleanEnv, LVSD, RealServer, runCli, saved, STAND_IN, waitFor } from '../helpers/lvsd.js';
+import { cleanEnv, LVSD, RealServer, ROOT, runCli, saved, STAND_IN, waitFor } from '../helpers/lvsd.js';
 
 const AGENT = '/usr/lib/ocf/resource.d/heartbeat/ldirectord';
+const OWN_AGENT = join(ROOT, 'ocf', 'lvsd');
 
 // Each agent action starts node at least once; a loaded 2-core machine takes minutes for all.
 t.setTimeout(1_200_000);
@@ -119,5 +121,33 @@ if (skip) {
     t.match(r.stderr, /the first round of checks is still running after 4 s \(half the operation timeout\); the daemon runs on/);
     t.equal((await runCli([...args, 'status'], { LVSD_IPVS_STATE: state })).code, 0, 'status: running');
     t.ok(sockets.size > 0, 'its check is under way');
+  });
+
+  t.test('lvsd\'s own agent as a promotable clone instance: starts as backup, promote -> master (monitor 8), demote -> backup', async (t) => {
+    const cfg = cfgFor('promotable');
+    const pidFile = join(dir, 'promotable.pid');
+    // What Pacemaker sets for a promotable clone; outside a cluster the promotion score is only warned about.
+    const env = cleanEnv({
+      OCF_ROOT: '/usr/lib/ocf', OCF_RESKEY_configfile: cfg, OCF_RESKEY_binary: LVSD, OCF_RESKEY_pidfile: pidFile,
+      OCF_RESKEY_CRM_meta_promotable: 'true', OCF_RESOURCE_INSTANCE: 'lvsd:0', LVSD_IPVS_STATE: state,
+    });
+    const agent = (action: string) => sh(OWN_AGENT, [action], env);
+    const role = async () => (await sh(LVSD, ['--pid-file', pidFile, cfg, 'role'], env)).out.trim();
+    t.teardown(() => agent('stop'));
+    t.equal((await agent('monitor')).code, 7, 'not running');
+    let r = await agent('start');
+    t.equal(r.code, 0, `start: ${r.out}`);
+    t.equal(await role(), 'backup', 'a clone instance starts unpromoted');
+    t.equal((await agent('monitor')).code, 0, 'monitor: 0 (running, unpromoted)');
+    r = await agent('promote');
+    t.equal(r.code, 0, `promote: ${r.out}`);
+    t.equal(await role(), 'master');
+    t.equal((await agent('monitor')).code, 8, 'monitor: 8 (running promoted)');
+    t.equal((await agent('demote')).code, 0, 'demote');
+    t.equal(await role(), 'backup');
+    t.equal((await agent('monitor')).code, 0);
+    t.equal((await agent('stop')).code, 0, 'stop');
+    t.equal((await agent('monitor')).code, 7);
+    t.equal((await agent('promote')).code, 7, 'promote with nothing running: 7');
   });
 }
