@@ -30,7 +30,6 @@ t.test('the pages carry the directives and the options', async (t) => {
   for (const d of [...KNOWN_DIRECTIVES, ...DEPRECATED_DIRECTIVES]) t.match(pages['lvsd.cf.5'], `\\fB${d}\\fR`, d);
   const options = pages['lvsd.8']!.split('\n.SH OPTIONS\n')[1]!.split('\n.SH ')[0]!;
   for (const [name, o] of Object.entries(CLI_OPTIONS)) {
-    if (name === 'daemon-child') continue; // internal: the daemonized child's marker
     const where = name === 'to' ? pages['lvsd.8']! : options; // --to belongs to `convert`, in the synopsis
     t.ok(where.includes(`\\fB\\-\\-${name.replace(/-/g, '\\-')}\\fR`), `--${name} in lvsd(8)`);
     if ('short' in o) t.ok(options.includes(`\\fB\\-${o.short}\\fR`), `-${o.short} in lvsd(8)`);
