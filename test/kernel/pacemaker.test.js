@@ -111,7 +111,8 @@ test('Pacemaker\'s executor without a cluster: crm_resource --force-start/--forc
   ];
   for (const p of primitives) assert.equal((await run('cibadmin', ['-C', '-o', 'resources', '-X', p], withCib)).code, 0);
   for (const id of ['ld', 'lv']) {
-    const op = (o) => run('crm_resource', [`--force-${o}`, '-r', id], withCib);
+    // The executor's default is 20 s per operation; an emulated CPU on a busy host needs more.
+    const op = (o) => run('crm_resource', [`--force-${o}`, '-r', id, '--timeout=300s'], withCib);
     let r = await op('check');
     assert.equal(r.code, 7, `${id}: not running: ${r.out}`);
     r = await op('start');
