@@ -61,7 +61,8 @@ const gzip = (text) => gzipSync(text, { level: 9 });
 console.error('package: compiling');
 run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.json'),
   '--outDir', path.join(lib, 'dist'), '--sourceMap', 'false'], { stdio: 'inherit' });
-copy('bin/lvsd.js', 'usr/lib/lvsd/bin/lvsd.js', 0o755);
+// Debian's interpreter path, not env: the program runs under the nodejs it depends on.
+put('usr/lib/lvsd/bin/lvsd.js', fs.readFileSync(path.join(root, 'bin/lvsd.js'), 'utf8').replace(/^#!.*\n/, '#!/usr/bin/node\n'), 0o755);
 put('usr/lib/lvsd/package.json', `${JSON.stringify({ name: pkgJson.name, version, type: pkgJson.type, license: pkgJson.license, engines: pkgJson.engines }, null, 2)}\n`);
 
 // -- production dependencies -----------------------------------------------------------------
@@ -76,7 +77,10 @@ fs.rmSync(mods, { recursive: true });
 trimModules(path.join(lib, 'node_modules'));
 
 // -- the rest of the tree ---------------------------------------------------------------------
-put('usr/sbin/lvsd', '#!/bin/sh\n# lvsd is a Node.js program; see /usr/lib/lvsd.\nexec /usr/bin/node /usr/lib/lvsd/bin/lvsd.js "$@"\n', 0o755);
+// A link, not a wrapper: the daemon then runs as `/usr/bin/node /usr/sbin/lvsd CFG start`, the
+// command line Pacemaker's ldirectord agent looks for with pgrep when status fails.
+fs.mkdirSync(path.join(pkgRoot, 'usr/sbin'), { recursive: true });
+fs.symlinkSync('../lib/lvsd/bin/lvsd.js', path.join(pkgRoot, 'usr/sbin/lvsd'));
 const unitDir = systemUnitDir();
 copy('systemd/lvsd.service', path.join(unitDir, 'lvsd.service'), 0o644);
 copy('etc/logrotate.d/lvsd', 'etc/logrotate.d/lvsd', 0o644);

@@ -111,6 +111,9 @@ test('the package installs, runs against real IPVS and purges cleanly', async (t
       t.diagnostic(table);
       assert.match(table, new RegExp(`TCP\\s+${VIP.replace(/\./g, '\\.')}:80 wrr`));
       assert.match(table, new RegExp(`->\\s+127\\.0\\.0\\.1:${port}\\s+Masq\\s+1`));
+      // the daemon runs under the command line typed: Pacemaker's ldirectord agent finds it so
+      const pgrep = ok('pgrep', ['-f', `/usr/sbin/lvsd ${CONFIG} start`]).stdout.trim().split('\n');
+      assert.equal(pgrep.length, 1, `pgrep found ${pgrep.join(' ')}`);
       await lvsd(CONFIG, 'stop');
       assert.doesNotMatch(ok('ipvsadm', ['-L', '-n']).stdout, new RegExp(VIP.replace(/\./g, '\\.')), 'cleanstop removed the service');
       assert.ok(fs.existsSync('/var/log/lvsd.log'), 'the daemon logged to /var/log/lvsd.log');
