@@ -134,9 +134,11 @@ export class Client {
   }
 }
 
-/** The real lvsd binary in the foreground on a config file, with the given IPVS driver. */
+/** The real lvsd binary in the foreground on a config file, with the given IPVS driver (in network
+ * namespace `netns` when given: a director of a pair). */
 export class Lvsd {
-  constructor(dir, driver, extraArgs = []) {
+  constructor(dir, driver, extraArgs = [], { netns } = {}) {
+    this.netns = netns;
     this.cfg = path.join(dir, 'lvsd.cf');
     this.pidFile = path.join(dir, 'lvsd.pid');
     this.driver = driver;
@@ -151,8 +153,11 @@ export class Lvsd {
   start() {
     // -d (debug detail) when the log is wanted: LVSD_KERNEL_LOG=1
     const mode = process.env.LVSD_KERNEL_LOG ? '-d' : '-f';
-    this.proc = spawn(process.execPath, [path.join(TREE, 'bin/lvsd.js'), mode, '--ipvs', this.driver, ...this.extraArgs,
-      '--pid-file', this.pidFile, this.cfg, 'start'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [process.execPath, path.join(TREE, 'bin/lvsd.js'), mode, '--ipvs', this.driver, ...this.extraArgs,
+      '--pid-file', this.pidFile, this.cfg, 'start'];
+    // `ip netns exec` execs the command: the pid stays lvsd's
+    if (this.netns) argv.unshift('ip', 'netns', 'exec', this.netns);
+    this.proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     const collect = (d) => { this.out += d; };
     this.proc.stdout.on('data', collect);
     this.proc.stderr.on('data', collect);
