@@ -51,7 +51,7 @@ const lvsdCommand = (d) => `${process.execPath} ${path.join(TREE, 'bin/lvsd.js')
 
 for (const d of directors) {
   d.keepalived = new Keepalived(d.ns, d.dir, {
-    IFACE: 'eth0', VIP: `${VIP}/24`, VRID: 51, PRIORITY: d.priority, ROUTER_ID: d.name, SYNCID: 51,
+    IFACE: 'eth0', VIP: `${VIP}/24`, VRID: 51, PRIORITY: d.priority, ROUTER_ID: d.name, SYNCID: 51, PREEMPT_DELAY: 5,
     LVSD: lvsdCommand(d), TRACKFILE: d.trackfile,
   });
 }
@@ -68,7 +68,7 @@ async function until(what, cond, ms = 120_000) {
   } catch (e) {
     const tables = await Promise.all(directors.map((d) => savedIn(d.ns).catch((x) => [x.message])));
     e.message += `\nVIP at: ${vipAt() || 'nowhere'}\n${directors.map((d, i) => `--- ${d.name}'s table:\n${tables[i].join('\n')}\n`
-      + `--- keepalived ${d.name}:\n${d.keepalived.out.slice(-1500)}`).join('\n')}`;
+      + `--- lvsd ${d.name}:\n${d.lvsd?.out.slice(-1500)}\n--- keepalived ${d.name}:\n${d.keepalived.out.slice(-1500)}`).join('\n')}`;
     throw e;
   }
 }
@@ -140,7 +140,14 @@ for (const driver of DRIVERS) {
       for (const [phase, act, to] of [['takeover', inject, 'd2'], ['failback', restore, 'd1']]) {
         const t0 = Date.now();
         await act();
-        await until(`the VIP on ${to} only`, () => vipAt() === to);
+        const trace = [];
+        const seen = (d) => traffic.ports.map((p) => connEntries(pidOf(d)).get(p) ?? '-').join(' ');
+        await until(`the VIP on ${to} only`, () => {
+          const line = `${vipAt()}: d1 ${seen(d1)} | d2 ${seen(d2)}`;
+          if (trace.at(-1)?.line !== line) trace.push({ t: Date.now() - t0, line });
+          return vipAt() === to;
+        });
+        if (process.env.LVSD_KERNEL_LOG) console.log(trace.map((x) => `# trace +${x.t} ms ${x.line}`).join('\n'));
         const tMoved = Date.now();
         // settled: every long connection echoed through the new master, and a new one went through
         await until('the long connections to echo through the new master, and a new connection', async () => {
