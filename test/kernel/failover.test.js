@@ -13,10 +13,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Lvsd, TREE, waitFor } from './lab.js';
 import { EchoReal, Keepalived, PORT, Traffic, VIP, connEntries, holdsVip, ip, ipBatch, pairDown, pairUp, realAddr, savedIn } from './pair-lab.js';
 
+const execFileAsync = promisify(execFile);
 const DRIVERS = (process.env.LVSD_KERNEL_DRIVERS ?? 'ipvsadm,netlink').split(',').filter(Boolean);
 const LONG = 8; // long-lived connections held through every case
 const DEAD = 3; // rs3 fails its check from the start; its echo service still answers, so a request
@@ -32,28 +34,39 @@ const directors = ['d1', 'd2'].map((name, i) => {
 });
 const [d1, d2] = directors;
 
-function lvsdConfig(d, extra = TRACKFILE ? [`trackfile=${d.trackfile}`] : []) {
-  return ['checkinterval=1', 'checktimeout=3', 'negotiatetimeout=3', 'quiescent=no', 'autoreload=no', ...extra, '',
+function lvsdConfig(d) {
+  return ['checkinterval=1', 'checktimeout=3', 'negotiatetimeout=3', 'quiescent=no', 'autoreload=no', `trackfile=${d.trackfile}`, '',
     `virtual=${VIP}:${PORT}`,
     ...[1, 2, 3].map((n) => `    real=${realAddr(n)}:${PORT} gate 1`),
     '    checktype=connect', '    checkport=7001', '    scheduler=rr', '    protocol=tcp', ''].join('\n');
 }
-
-/** Does this lvsd take `trackfile=`? (pool health is built on another branch; until it is merged
- * the pool-health case is skipped, naming why.) */
-const TRACKFILE = (() => {
-  fs.writeFileSync(path.join(dir, 'probe.cf'), lvsdConfig(d1, [`trackfile=${d1.trackfile}`]));
-  return spawnSync(process.execPath, [path.join(TREE, 'bin/lvsd.js'), '-t', path.join(dir, 'probe.cf')]).status === 0;
-})();
 
 /** The lvsd command line up to its command word, as keepalived's notify scripts run it. */
 const lvsdCommand = (d) => `${process.execPath} ${path.join(TREE, 'bin/lvsd.js')} --pid-file ${path.join(d.dir, 'lvsd.pid')} ${path.join(d.dir, 'lvsd.cf')}`;
 
 for (const d of directors) {
   d.keepalived = new Keepalived(d.ns, d.dir, {
-    IFACE: 'eth0', VIP: `${VIP}/24`, VRID: 51, PRIORITY: d.priority, ROUTER_ID: d.name, SYNCID: 51, PREEMPT_DELAY: 5,
+    IFACE: 'eth0', VIP: `${VIP}/24`, VRID: 51, PRIORITY: d.priority, ROUTER_ID: d.name, SYNCID: 51, PREEMPT_DELAY: 15,
     LVSD: lvsdCommand(d), TRACKFILE: d.trackfile,
   });
+}
+
+/** The role lvsd was last told (by keepalived's notify scripts): `lvsd CONFIG role`. */
+async function roleOf(d) {
+  const { stdout } = await execFileAsync(process.execPath, [path.join(TREE, 'bin/lvsd.js'), '--pid-file', path.join(d.dir, 'lvsd.pid'), path.join(d.dir, 'lvsd.cf'), 'role']);
+  return stdout.trim();
+}
+/** Wait until the director holding the VIP says master and the other does not (unless `other`
+ * is false: keepalived sends SIGTERM to its notify scripts as it exits, so a stopped keepalived's
+ * notify_stop may be cut short and leave lvsd with the role it had). */
+async function rolesFollow(master, { other: checkOther = true } = {}) {
+  const other = master === d1 ? d2 : d1;
+  let seen;
+  await until(`lvsd's roles: ${master.name} master${checkOther ? `, ${other.name} not` : ''}`, async () => {
+    seen = [await roleOf(master), await roleOf(other)];
+    return seen[0] === 'master' && (!checkOther || seen[1] !== 'master');
+  });
+  return `roles ${master.name} ${seen[0]}, ${other.name} ${seen[1]}`;
 }
 
 const pidOf = (d) => d.lvsd.proc.pid;
@@ -128,13 +141,15 @@ for (const driver of DRIVERS) {
       assert.deepEqual(await savedIn(d2.ns), EXPECTED, 'the backup\'s table');
       await until('d2 to hold the long connections (sync daemon)', holdsConnections(d2, traffic.ports));
       console.log(`# failover ${driver}: backup d2 holds the table and all ${traffic.ports.length} long connections ${Date.now() - t0} ms after the check began`);
+      for (const d of directors) assert.equal(fs.readFileSync(d.trackfile, 'utf8'), '0\n', `${d.name}'s pools are healthy (trackfile)`);
+      console.log(`# failover ${driver}: ${await rolesFollow(d1)}`);
       const r = await traffic.report(0);
       assert.deepEqual(r.short.filter((a) => a.e && !a.ok), [], 'no new connection fails while nothing fails');
       assert.equal(r.long.filter((c) => c.broken).length, 0);
     });
 
     /** Fail the master with INJECT, watch d2 take over; then RESTORE, watch d1 take the VIP back. */
-    async function failover(name, inject, restore, { survivesFailback = true } = {}) {
+    async function failover(name, inject, restore, { afterTakeover = () => {}, oldMasterRole = true } = {}) {
       await until('d2 to hold the long connections (sync daemon)', holdsConnections(d2, traffic.ports));
       assert.equal(vipAt(), 'd1', 'd1 holds the VIP before the case');
       for (const [phase, act, to] of [['takeover', inject, 'd2'], ['failback', restore, 'd1']]) {
@@ -158,27 +173,28 @@ for (const driver of DRIVERS) {
         const s = summarise(r, tMoved, Date.now());
         console.log(`# failover ${driver} ${name} ${phase}: VIP on ${to} ${tMoved - t0} ms after the fault (polled); `
           + `new connections: window ${s.window} ms, ${s.failed.length} failed and ${s.hits - s.failed.length} retried of ${s.attempts}; `
-          + `long connections: ${s.survived}/${r.long.length} survived, longest silence ${s.silence} ms; client stalled up to ${r.stalled} ms`);
+          + `long connections: ${s.survived}/${r.long.length} survived, longest silence ${s.silence} ms; client stalled up to ${r.stalled} ms; `
+          + `${await rolesFollow(to === 'd1' ? d1 : d2, { other: phase === 'failback' || oldMasterRole })}`);
+        if (phase === 'takeover') afterTakeover();
         if (process.env.LVSD_KERNEL_LOG) for (const d of directors) console.log(`--- keepalived ${d.name}:\n${d.keepalived.out}`);
         assert.deepEqual(s.dead, [], `no request reaches rs${DEAD}, which fails its check`);
         assert.deepEqual(s.failedAfterRecovery, [], 'new connections fail only during the takeover');
-        if (phase === 'takeover' || survivesFailback) {
-          assert.deepEqual(s.broken, [], 'established connections go on through the new master, on the same real, in order');
-          assert.equal(s.survived, r.long.length);
-        }
+        assert.deepEqual(s.broken, [], 'established connections go on through the new master, on the same real, in order');
+        assert.equal(s.survived, r.long.length);
       }
     }
 
     test('the master\'s keepalived stops: the backup takes over, connections go on; then fail back', () =>
-      failover('keepalived-stop', () => d1.keepalived.stop(), async () => { d1.keepalived.out = ''; d1.keepalived.start(); }));
+      failover('keepalived-stop', () => d1.keepalived.stop(), async () => { d1.keepalived.out = ''; d1.keepalived.start(); }, { oldMasterRole: false }));
 
     test('the master\'s link goes down: the backup takes over, connections go on; then fail back', () =>
       failover('link-down', () => ip('link', 'set', 'h-d1', 'down'), () => ip('link', 'set', 'h-d1', 'up')));
 
-    test('every real unreachable from the master only: its pools empty, the VIP moves; then back',
-      { skip: TRACKFILE ? undefined : 'lvsd has no trackfile= yet' }, () =>
+    test('every real unreachable from the master only: its pools empty, the VIP moves; then back', () =>
       failover('pool-health', () => ipBatch(d1.ns, [1, 2, 3].map((n) => `route add blackhole ${realAddr(n)}/32`)),
-        () => ipBatch(d1.ns, [1, 2, 3].map((n) => `route del blackhole ${realAddr(n)}/32`))));
+        () => ipBatch(d1.ns, [1, 2, 3].map((n) => `route del blackhole ${realAddr(n)}/32`)), {
+          afterTakeover: () => assert.deepEqual(directors.map((d) => fs.readFileSync(d.trackfile, 'utf8')), ['1\n', '0\n'], 'trackfile: d1 sees its pools empty, d2 does not'),
+        }));
   });
 }
 

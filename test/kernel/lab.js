@@ -190,15 +190,20 @@ export class Lvsd {
 
   async stop(signal = 'SIGTERM') {
     if (!this.proc || this.proc.exitCode !== null || this.proc.signalCode !== null) return this.exited;
-    this.proc.kill(signal);
-    let timer;
-    const hung = new Promise((r) => { timer = setTimeout(() => r('hung'), 90_000); });
-    const r = await Promise.race([this.exited, hung]);
-    clearTimeout(timer);
-    if (r === 'hung') {
-      this.proc.kill('SIGKILL');
-      throw new Error('lvsd did not stop within 90 s of SIGTERM');
-    }
-    return r;
+    return terminate(this.proc, this.exited, 'lvsd', 90_000, signal);
   }
+}
+
+/** Send SIGNAL to PROC and await EXITED; SIGKILL and throw, naming WHAT, when it has not exited in MS. */
+export async function terminate(proc, exited, what, ms, signal = 'SIGTERM') {
+  proc.kill(signal);
+  let timer;
+  const hung = new Promise((r) => { timer = setTimeout(() => r('hung'), ms); });
+  const r = await Promise.race([exited, hung]);
+  clearTimeout(timer);
+  if (r === 'hung') {
+    proc.kill('SIGKILL');
+    throw new Error(`${what} did not stop within ${ms / 1000} s of ${signal}`);
+  }
+  return r;
 }

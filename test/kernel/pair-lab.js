@@ -8,7 +8,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { ROOT, waitFor } from './lab.js';
+import { ROOT, terminate, waitFor } from './lab.js';
 
 const execFileAsync = promisify(execFile);
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -86,16 +86,7 @@ export class Keepalived {
 
   /** SIGTERM (keepalived drops the VIP, stops the sync daemon, runs notify_stop), then its exit. */
   async stop() {
-    if (!this.alive) return;
-    this.proc.kill('SIGTERM');
-    let timer;
-    const hung = new Promise((r) => { timer = setTimeout(() => r('hung'), 60_000); });
-    const r = await Promise.race([this.exited, hung]);
-    clearTimeout(timer);
-    if (r === 'hung') {
-      this.proc.kill('SIGKILL');
-      throw new Error(`keepalived in ${this.ns} did not stop within 60 s of SIGTERM`);
-    }
+    if (this.alive) await terminate(this.proc, this.exited, `keepalived in ${this.ns}`, 60_000);
   }
 }
 

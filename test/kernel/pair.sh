@@ -32,8 +32,12 @@ up() {
     local sys="" extra=""
     case $ns in
       # A production director: a SYN meeting the entry of a real no longer in the service is
-      # scheduled afresh. No forwarding: the VIP is local on the master only.
-      d*) sys="$(w ipv4.vs.expire_nodest_conn 1)" ;;
+      # scheduled afresh. That also drops every entry of a real at once when lvsd removes it, so the
+      # master re-sends an established connection to the backup once its last sync is 2 s old
+      # (sync_refresh_period, with sync_period 0: by default only every 50th packet): a director
+      # that comes back gets them again before it takes the VIP back (preempt_delay). No
+      # forwarding: the VIP is local on the master only.
+      d*) sys="$(w ipv4.vs.expire_nodest_conn 1; w ipv4.vs.sync_threshold '3 0'; w ipv4.vs.sync_refresh_period 2)" ;;
       # DR: the VIP is local but never answered for in ARP.
       rs*) sys="$(w ipv4.conf.all.arp_ignore 1; w ipv4.conf.all.arp_announce 2)"
            extra="address add $VIP/32 dev lo" ;;
