@@ -173,8 +173,8 @@ for (const driver of DRIVERS) {
         const s = summarise(r, tMoved, Date.now());
         console.log(`# failover ${driver} ${name} ${phase}: VIP on ${to} ${tMoved - t0} ms after the fault (polled); `
           + `new connections: window ${s.window} ms, ${s.failed.length} failed and ${s.hits - s.failed.length} retried of ${s.attempts}; `
-          + `long connections: ${s.survived}/${r.long.length} survived, longest silence ${s.silence} ms; client stalled up to ${r.stalled} ms; `
-          + `${await rolesFollow(to === 'd1' ? d1 : d2, { other: phase === 'failback' || oldMasterRole })}`);
+          + `long connections: ${s.survived}/${r.long.length} survived, longest silence ${s.silence} ms; client stalled up to ${r.stalled} ms`);
+        console.log(`# failover ${driver} ${name} ${phase}: ${await rolesFollow(to === 'd1' ? d1 : d2, { other: phase === 'failback' || oldMasterRole })}`);
         if (phase === 'takeover') afterTakeover();
         if (process.env.LVSD_KERNEL_LOG) for (const d of directors) console.log(`--- keepalived ${d.name}:\n${d.keepalived.out}`);
         assert.deepEqual(s.dead, [], `no request reaches rs${DEAD}, which fails its check`);
