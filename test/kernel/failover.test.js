@@ -150,7 +150,7 @@ for (const driver of DRIVERS) {
     });
 
     /** Fail the master with INJECT, watch d2 take over; then RESTORE, watch d1 take the VIP back. */
-    async function failover(name, inject, restore, { afterTakeover = () => {}, oldMasterRole = true } = {}) {
+    async function failover(name, inject, restore, { afterTakeover = () => {}, oldMasterRole = true, connectionsSurvive = true } = {}) {
       await until('d2 to hold the long connections (sync daemon)', holdsConnections(d2, traffic.ports));
       assert.equal(vipAt(), 'd1', 'd1 holds the VIP before the case');
       let restored = false;
@@ -189,6 +189,7 @@ for (const driver of DRIVERS) {
           if (process.env.LVSD_KERNEL_LOG) for (const d of directors) console.log(`--- keepalived ${d.name}:\n${d.keepalived.out}`);
           assert.deepEqual(s.dead, [], `no request reaches rs${DEAD}, which fails its check`);
           assert.deepEqual(s.failedAfterRecovery, [], 'new connections fail only during the takeover');
+          if (!connectionsSurvive) continue;
           assert.deepEqual(s.broken, [], 'established connections go on through the new master, on the same real, in order');
           assert.equal(s.survived, r.long.length);
         }
@@ -204,6 +205,10 @@ for (const driver of DRIVERS) {
     test('every real unreachable from the master only: its pools empty, the VIP moves; then back', () =>
       failover('pool-health', () => ipBatch(d1.ns, [1, 2, 3].map((n) => `route add blackhole ${realAddr(n)}/32`)),
         () => ipBatch(d1.ns, [1, 2, 3].map((n) => `route del blackhole ${realAddr(n)}/32`)), {
+          // measured, not asserted: the master's lvsd removes its reals before the VIP moves, and
+          // with expire_nodest_conn=1 the kernel then drops their entries: the master resets the
+          // connections (0 of 8 survived). README, "Kernel settings a pair needs".
+          connectionsSurvive: false,
           afterTakeover: () => assert.deepEqual(directors.map((d) => fs.readFileSync(d.trackfile, 'utf8')), ['1\n', '0\n'], 'trackfile: d1 sees its pools empty, d2 does not'),
         }));
   });
