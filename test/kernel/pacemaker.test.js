@@ -17,6 +17,7 @@ import { ROOT, TREE, ipvsadm, waitFor } from './lab.js';
 const BIN = path.join(TREE, 'bin', 'lvsd.js');
 const STOCK = '/usr/lib/ocf/resource.d/heartbeat/ldirectord';
 const OWN = '/usr/lib/ocf/resource.d/lvsd/lvsd';
+const SAVED = '/usr/sbin/ldirectord.saved-by-lvsd-test';
 const LDCF = '/etc/ha.d/ldirectord.cf';
 const OWNCF = '/etc/lvsd-ocf.cf';
 // One virtual per agent: ocf-tester runs both at once.
@@ -45,13 +46,17 @@ const inKernel = (vip) => ipvsadm('-S', '-n').includes(`-a -t ${vip}:80 -r 127.0
 const daemonPid = () => Number(fs.readFileSync('/var/run/lvsd.ldirectord.cf.pid', 'utf8'));
 
 let server;
+let ldcfBefore;
 before(async () => {
   if (skip) return;
   server = http.createServer((_q, s) => s.end('OK'));
   await new Promise((r) => server.listen(PORT, '127.0.0.1', r));
-  fs.rmSync('/usr/sbin/ldirectord', { force: true });
+  // Debian's ldirectord (the host has it) is set aside, and put back after: the guest's later
+  // test files see the root as it was (package.test.js looks for anything of lvsd's there)
+  if (fs.existsSync('/usr/sbin/ldirectord')) fs.renameSync('/usr/sbin/ldirectord', SAVED);
   fs.symlinkSync(BIN, '/usr/sbin/ldirectord');
   fs.mkdirSync('/etc/ha.d', { recursive: true });
+  ldcfBefore = fs.existsSync(LDCF) ? fs.readFileSync(LDCF) : undefined;
   fs.writeFileSync(LDCF, config('netlink', '/tmp/ldirectord-ocf.log', VIP.ld));
   fs.writeFileSync(OWNCF, config('ipvsadm', '/tmp/lvsd-ocf.log', VIP.lv));
   fs.mkdirSync(path.dirname(OWN), { recursive: true });
@@ -64,6 +69,12 @@ after(async () => {
   await run(OWN, ['stop'], { OCF_RESKEY_configfile: OWNCF, OCF_RESKEY_binary: BIN });
   ipvsadm('-C');
   await new Promise((r) => server.close(r));
+  fs.rmSync('/usr/sbin/ldirectord', { force: true });
+  if (fs.existsSync(SAVED)) fs.renameSync(SAVED, '/usr/sbin/ldirectord');
+  fs.rmSync(path.dirname(OWN), { recursive: true, force: true });
+  fs.rmSync(OWNCF, { force: true });
+  if (ldcfBefore) fs.writeFileSync(LDCF, ldcfBefore);
+  else fs.rmSync(LDCF, { force: true });
 });
 
 test('stock agent, lvsd installed as /usr/sbin/ldirectord: start, crash -> monitor 7 -> start 0, stop', { skip }, async () => {
