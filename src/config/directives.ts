@@ -33,6 +33,9 @@ export const LVSD_DIRECTIVES = [
 ] as const;
 /** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
 export const SYNC_OPTIONS = ['syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen'] as const;
+/** The sync daemon's numeric settings and their bounds (syncmaxlen: ipvsadm's own, 65535 less the
+ * IP and UDP headers; the kernel then clamps it to the MTU). */
+const SYNC_NUMBERS = { syncid: [0, 255], syncport: [1, 65535], syncttl: [1, 255], syncmaxlen: [1, 65507] } as const;
 export const SYNC_STATES: readonly SyncStateSetting[] = ['role', 'master', 'backup', 'both'];
 /** ipvsdriver=: how the daemon reaches IPVS (--ipvs wins; `memory` stays a command-line test mode). */
 export const CONFIG_DRIVERS = ['ipvsadm', 'netlink', 'auto'] as const;
@@ -205,22 +208,14 @@ export async function applyGlobal(st: ParseState, name: string, value: string, l
       g.syncinterface = interfaceName(st, line, value);
       return;
     case 'syncid':
-      st.syncAt.set(name, line);
-      g.syncid = wholeNumber(st, line, name, value, 0, 255);
-      return;
     case 'syncport':
-      st.syncAt.set(name, line);
-      g.syncport = wholeNumber(st, line, name, value, 1, 65535);
-      return;
     case 'syncttl':
+    case 'syncmaxlen': {
       st.syncAt.set(name, line);
-      g.syncttl = wholeNumber(st, line, name, value, 1, 255);
+      const [min, max] = SYNC_NUMBERS[name];
+      g[name] = wholeNumber(st, line, name, value, min, max);
       return;
-    case 'syncmaxlen':
-      // ipvsadm's own bounds (65535 - IP and UDP headers); the kernel then clamps it to the MTU
-      st.syncAt.set(name, line);
-      g.syncmaxlen = wholeNumber(st, line, name, value, 1, 65507);
-      return;
+    }
     case 'syncstate':
       st.syncAt.set(name, line);
       if (!(SYNC_STATES as string[]).includes(value)) {

@@ -141,7 +141,3 @@ export function serviceKeyString(k: ServiceKey): string {
   const a = k.address ?? '';
   return `${k.protocol}:${a.includes(':') ? `[${a}]` : a}:${k.port}`;
 }
-
-export function destKeyString(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
