@@ -1,4 +1,4 @@
-// End to end, the director-pair contract (/work/notes/contract.md): `lvsd role` over the control
+// End to end, the director-pair contract (README "Director pairs"): `lvsd role` over the control
 // socket, the role kept across a restart in its state file, shown in status, metrics and the log;
 // the pool-health trackfile for keepalived following the reals. Real HTTP servers on loopback,
 // the real lvsd binary, the stand-in ipvsadm.
