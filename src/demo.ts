@@ -118,6 +118,6 @@ export async function runDemo(): Promise<number> {
   await printTable(driver);
   await Promise.all([...reals.map((r) => close(r.server)), close(sorry)]);
   rmSync(dir, { recursive: true, force: true });
-  say('demo finished. Run it on a director: see README.md, "Running on a real director".');
+  say('demo finished. Run it on a director: see README.md, "Install on a director".');
   return 0;
 }
