@@ -3,7 +3,9 @@
 // re-read every repair interval so a daemon stopped by hand is started again.
 //
 // Managed only while `syncinterface=` is set. Otherwise (keepalived's `lvs_sync_daemon` owns
-// them) nothing is ever started or stopped: the daemons are only read, for status.
+// them) nothing is ever started or stopped: the daemons are only read, for status, at start, on a
+// reload and on a role change (when keepalived switches them), never on the repair timer: an
+// ipvsadm run every 10 s for a status line nobody asked for, whose failures crowded the log.
 import type { GlobalSettings } from '../config/model.js';
 import type { DaemonBus, Role } from '../events/index.js';
 import { canonicalAddress } from '../ipvs/rules.js';
@@ -112,7 +114,9 @@ export class SyncReconciler implements SyncView {
   startRepair(): void {
     const every = this.opts.repairIntervalMs ?? 0;
     if (every <= 0 || this.timer || this.stopped) return;
-    this.timer = setInterval(() => this.request(), every);
+    this.timer = setInterval(() => {
+      if (this.managed || this.managedBefore) this.request();
+    }, every);
     this.timer.unref();
   }
 
