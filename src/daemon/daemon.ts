@@ -10,7 +10,7 @@ import { HealthBook } from '../health/book.js';
 import { Maintenance } from '../health/maintenance.js';
 import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
 import { bindingsOf, type Binding } from '../health/targets.js';
-import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService } from '../table/desired.js';
+import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService, type WeightStage } from '../table/desired.js';
 import { Reconciler, type DesiredState } from '../table/reconciler.js';
 import { SyncReconciler, desiredDaemons } from '../table/sync.js';
 import { DaemonBus, type DaemonState, type Health, type Role } from '../events/index.js';
@@ -62,6 +62,8 @@ export class Daemon {
   private stopping = false;
   private maint?: { dir: string | undefined; names: Maintenance };
   private reloads: Promise<unknown> = Promise.resolve();
+  /** pool policies that shape an up real's weight, in order (see WeightStage). */
+  readonly weightStages: WeightStage[] = [];
 
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
@@ -258,7 +260,7 @@ export class Daemon {
 
   private desired(): DesiredState {
     if (this.stopping) return { services: [], forget: this.forget };
-    const services = desiredTable(this.config, this.book.all(), this.book.health);
+    const services = desiredTable(this.config, this.book.all(), this.book.health, this.weightStages);
     this.addDraining(services);
     return { services, forget: this.forget };
   }

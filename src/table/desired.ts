@@ -51,10 +51,18 @@ export function destKey(address: string, port: number): string {
   return `${address}|${port}`;
 }
 
+/**
+ * A pool policy's say on an up real's weight (agent word, slow start, override, ...): it gets the
+ * weight so far and returns the new one. Stages run in order; the result is clamped to
+ * 0..configured, so no stage can grow a weight past the config.
+ */
+export type WeightStage = (b: Binding, weight: number) => number;
+
 export function desiredTable(
   cfg: Config,
   bindings: readonly Binding[],
   health: (b: Binding) => Health,
+  stages: readonly WeightStage[] = [],
 ): DesiredService[] {
   const byVirtual = new Map<VirtualService, Binding[]>();
   for (const b of bindings) {
@@ -86,7 +94,7 @@ export function desiredTable(
         port,
         configuredPort: r.port,
         forward: r.forward,
-        weight: h === 'up' ? r.weight : 0,
+        weight: h === 'up' ? weighed(b, stages) : 0,
         upper: r.upper,
         lower: r.lower,
       });
@@ -105,4 +113,11 @@ export function desiredTable(
     }
     return { key: serviceKeyOf(v), attrs: serviceAttrsOf(v), virtual: v, dests, keep, fallback };
   });
+}
+
+/** An up real's weight after every stage, clamped to 0..configured. */
+function weighed(b: Binding, stages: readonly WeightStage[]): number {
+  let w = b.real.weight;
+  for (const stage of stages) w = stage(b, w);
+  return Math.max(0, Math.min(b.real.weight, Math.round(w)));
 }

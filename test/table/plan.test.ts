@@ -119,3 +119,15 @@ t.test('forget deletes services a reload removed', async (t) => {
   const p = planChanges(k, desiredTable(cfg, bindingsOf(cfg), up), [{ key: k.services[0]!.key, label: '10.0.0.5:53' }], 'start');
   t.ok(p.some((x) => x.kind === 'purged-virtual' && x.message === 'Purged virtual server (start): 10.0.0.5:53'));
 });
+
+t.test('weight stages run in order and are clamped to 0..configured; down reals are not weighed', async (t) => {
+  const cfg = await parseConfigText(CF('quiescent=yes'), '/t/x.cf', 'cf');
+  const seen: string[] = [];
+  const weights = (health: (b: Binding) => Health, ...stages: ((b: Binding, w: number) => number)[]) =>
+    desiredTable(cfg, bindingsOf(cfg), health, stages)[0]!.dests.filter((d) => d.role === 'real').map((d) => d.weight);
+  t.same(weights(up, (b, w) => (seen.push(`a${b.real.address}:${w}`), w - 1), (b, w) => (seen.push(`b:${w}`), w * 10)), [5, 3], 'grown past the config: clamped to it');
+  t.same(seen, ['a10.1.1.1:5', 'b:4', 'a10.1.1.2:3', 'b:2'], 'each stage gets the weight so far');
+  t.same(weights(up, () => -3), [0, 0], 'below zero: 0');
+  t.same(weights(up, (_b, w) => w / 2), [3, 2], 'fractions rounded');
+  t.same(weights((b) => (b.real.address === '10.1.1.1' ? 'down' : 'up'), () => 1), [0, 1], 'a down real stays quiesced at 0');
+});
