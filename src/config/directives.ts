@@ -31,6 +31,12 @@ export const LVSD_DIRECTIVES = [
   // director pairs: the IPVS sync daemon and the pool-health file (README "Director pairs")
   'syncinterface', 'syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen', 'trackfile',
 ] as const;
+/** lvsd additions kept both globally and per virtual (pool policy, README "Pool policy"). */
+export const POOL_DIRECTIVES = ['rise', 'slowstart'] as const;
+/** rise: at most this many passing checks (a day of 1 s checks is plenty). */
+const MAX_RISE = 100_000;
+/** slowstart: at most a day. */
+const MAX_SLOWSTART = 86_400;
 /** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
 export const SYNC_OPTIONS = ['syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen'] as const;
 /** The sync daemon's numeric settings and their bounds (syncmaxlen: ipvsadm's own, 65535 less the
@@ -40,14 +46,15 @@ export const SYNC_STATES: readonly SyncStateSetting[] = ['role', 'master', 'back
 /** ipvsdriver=: how the daemon reaches IPVS (--ipvs wins; `memory` stays a command-line test mode). */
 export const CONFIG_DRIVERS = ['ipvsadm', 'netlink', 'auto'] as const;
 
-export const GLOBAL_DIRECTIVES: readonly string[] = [...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...LVSD_DIRECTIVES];
+export const GLOBAL_DIRECTIVES: readonly string[] = [...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...POOL_DIRECTIVES, ...LVSD_DIRECTIVES];
 /** Directives inside a virtual section (the header itself excluded). */
 export const SECTION_DIRECTIVES: readonly string[] = [
   ...VIRTUAL_ONLY_DIRECTIVES.filter((d) => d !== 'virtual' && d !== 'virtual6'),
   ...INHERITABLE_DIRECTIVES,
+  ...POOL_DIRECTIVES,
 ];
 export const KNOWN_DIRECTIVES: readonly string[] = [
-  ...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...VIRTUAL_ONLY_DIRECTIVES, ...LVSD_DIRECTIVES,
+  ...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...VIRTUAL_ONLY_DIRECTIVES, ...POOL_DIRECTIVES, ...LVSD_DIRECTIVES,
 ];
 
 const STATUSES: EmailStatus[] = ['starting', 'running', 'stopping', 'reloading'];
@@ -126,6 +133,12 @@ export function applyInheritable(st: ParseState, target: InheritableSettings, na
       return true;
     case 'failurecount':
       target.failurecount = positive(st, line, name, value, 'a count');
+      return true;
+    case 'rise':
+      target.rise = wholeNumber(st, line, name, value, 1, MAX_RISE);
+      return true;
+    case 'slowstart':
+      target.slowstart = wholeNumber(st, line, name, value, 0, MAX_SLOWSTART);
       return true;
     case 'fallbackcommand':
       target.fallbackcommand = nonEmpty(st, line, name, value, 'a command');

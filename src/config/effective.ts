@@ -11,6 +11,8 @@ export interface EffectiveSettings {
   checkinterval: number;
   checkcount: number;
   failurecount: number;
+  rise: number;
+  slowstart: number;
   quiescent: boolean;
   cleanstop: boolean;
   fallback?: Fallback;
@@ -42,6 +44,8 @@ export function effective(cfg: Config, v: VirtualService): EffectiveSettings {
     checkinterval: o.checkinterval ?? g.checkinterval ?? 10,
     checkcount: o.checkcount ?? g.checkcount ?? 1,
     failurecount: o.failurecount ?? g.failurecount ?? 1,
+    rise: o.rise ?? g.rise ?? 1,
+    slowstart: o.slowstart ?? g.slowstart ?? 0,
     quiescent: o.quiescent ?? g.quiescent ?? false,
     cleanstop: o.cleanstop ?? g.cleanstop ?? true,
     fallback: v.fallback ?? globalFallback,

@@ -51,6 +51,11 @@ export interface InheritableSettings {
   emailalertstatus?: EmailStatus[];
   cleanstop?: boolean;
   smtp?: string;
+  // lvsd extensions (pool policy, global and per virtual)
+  /** consecutive passing checks before a down real returns (default 1). */
+  rise?: number;
+  /** seconds over which a returning real's weight ramps up to its own (default 0: at once). */
+  slowstart?: number;
 }
 
 export interface GlobalSettings extends InheritableSettings {

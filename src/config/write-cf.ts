@@ -4,7 +4,7 @@
 // with a ConfigError pointing at where the value came from.
 import { ConfigError } from './errors.js';
 import type { Config, EmailStatus, Fallback, GlobalSettings, InheritableSettings, Location, RealServer, VirtualService } from './model.js';
-import { GLOBAL_ONLY_DIRECTIVES, INHERITABLE_DIRECTIVES } from './directives.js';
+import { GLOBAL_ONLY_DIRECTIVES, INHERITABLE_DIRECTIVES, POOL_DIRECTIVES } from './directives.js';
 import { portToService } from './services.js';
 import { hostPort } from './effective.js';
 
@@ -32,6 +32,10 @@ function inheritableEntries(s: InheritableSettings): Entry[] {
     const v = s[name];
     if (v === undefined) continue;
     out.push([name, name === 'emailalertstatus' ? statusValue(v as EmailStatus[]) : (v as EntryValue)]);
+  }
+  for (const name of POOL_DIRECTIVES) {
+    const v = s[name];
+    if (v !== undefined) out.push([name, v]);
   }
   return out;
 }

@@ -9,11 +9,12 @@ import { serviceKeyString } from '../ipvs/types.js';
 import { HealthBook } from '../health/book.js';
 import { Maintenance } from '../health/maintenance.js';
 import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
-import { bindingsOf, type Binding } from '../health/targets.js';
+import { bindingId, bindingsOf, type Binding } from '../health/targets.js';
 import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService, type WeightStage } from '../table/desired.js';
 import { Reconciler, type DesiredState } from '../table/reconciler.js';
 import { SyncReconciler, desiredDaemons } from '../table/sync.js';
-import { DaemonBus, type DaemonState, type Health, type Role } from '../events/index.js';
+import { SlowStart } from '../table/slow-start.js';
+import { DaemonBus, type DaemonEvents, type DaemonState, type Health, type Role } from '../events/index.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -64,6 +65,9 @@ export class Daemon {
   private reloads: Promise<unknown> = Promise.resolve();
   /** pool policies that shape an up real's weight, in order (see WeightStage). */
   readonly weightStages: WeightStage[] = [];
+  /** slowstart=: the weight ramps of reals back from down (a weight stage; status reads it). */
+  readonly slowStart = new SlowStart();
+  private rampTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
@@ -83,6 +87,8 @@ export class Daemon {
     this.sync = new SyncReconciler(opts.driver.sync, this.bus, () => desiredDaemons(this.config.global, this.role), {
       repairIntervalMs: opts.repairIntervalMs ?? 10_000,
     });
+    this.weightStages.push(this.slowStart.stage);
+    this.bus.on('transition', (e) => this.ramp(e));
   }
 
   /**
@@ -171,6 +177,8 @@ export class Daemon {
     }
     this.config = next;
     this.book.setBindings(bindings, () => 'unknown');
+    this.slowStart.retain(bindings);
+    this.armRampTimer();
     this.startDraining(previous);
     this.syncScheduler();
     await this.reconciler.now('start');
@@ -188,6 +196,7 @@ export class Daemon {
     this.scheduler.stop();
     this.firstRoundDone?.(); // a start() still waiting for its first round gives up
     clearTimeout(this.drainTimer);
+    clearTimeout(this.rampTimer);
     // "(stop)" even when a batch that began before the stop is the one that deletes them.
     this.forget = this.config.virtuals
       .filter((v) => effective(this.config, v).cleanstop)
@@ -319,6 +328,26 @@ export class Daemon {
     }, Math.max(0, next - performance.now()) + 10);
     this.drainTimer.unref();
     this.draining = this.draining.filter((d) => d.until > performance.now() - 1);
+  }
+
+  /** Down → up starts a slow-start ramp (start-up and adoption are not returns); down ends it. */
+  private ramp(e: DaemonEvents['transition'][0]): void {
+    const id = bindingId(e.virtual, e.real);
+    if (e.from === 'down' && e.to === 'up') this.slowStart.begin(id, effective(this.config, e.virtual).slowstart);
+    else this.slowStart.end(id);
+    this.armRampTimer();
+  }
+
+  /** Re-plan at each ramp's next step (the transition itself already asks for one). */
+  private armRampTimer(): void {
+    clearTimeout(this.rampTimer);
+    const ms = this.slowStart.nextStepMs();
+    if (ms === undefined || this.stopping) return;
+    this.rampTimer = setTimeout(() => {
+      this.reconciler.request();
+      this.armRampTimer();
+    }, ms + 10);
+    this.rampTimer.unref();
   }
 
   private maintenance(t: CheckTarget): string | undefined {

@@ -51,6 +51,10 @@ export interface DaemonEvents {
   softfail: [{ virtual: VirtualService; real: RealServer; failures: number; failurecount: number; message: string }];
   /** a soft failure count was reset by a success. */
   softreset: [{ virtual: VirtualService; real: RealServer }];
+  /** a down real passed a check: counted toward rise=, not yet back. */
+  softrise: [{ virtual: VirtualService; real: RealServer; successes: number; rise: number; message: string }];
+  /** a down real's count toward rise= was reset by a failed check. */
+  risereset: [{ virtual: VirtualService; real: RealServer; successes: number; message: string }];
   /** one IPVS change that was applied successfully. */
   ipvs: [
     {

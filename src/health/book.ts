@@ -9,6 +9,8 @@ export interface BindingState {
   health: Health;
   /** consecutive failures while up (ldirectord's failcount). */
   failures: number;
+  /** consecutive passing checks while down, toward rise= (0 when not down). */
+  successes?: number;
   /** monotonic ms when the current health began. */
   since: number;
   lastMessage?: string;
@@ -95,10 +97,24 @@ export class HealthBook {
         s.adopted = false;
         if (s.failures > 0) this.bus.emit('softreset', { virtual: b.virtual, real: b.real });
         s.failures = 0;
+        // rise= guards a real seen failing; an unknown one (start, a reload's new real) is up at once
+        if (s.health === 'down') {
+          s.successes = (s.successes ?? 0) + 1;
+          if (s.successes < b.rise) {
+            this.bus.emit('softrise', { virtual: b.virtual, real: b.real, successes: s.successes, rise: b.rise, message: result.message });
+            continue;
+          }
+        }
+        s.successes = 0;
         if (s.health !== 'up') changed = this.move(b, s, 'up', result.message, at) || changed;
         continue;
       }
-      if (s.health === 'down') continue; // failures are counted only while up (spec §3.4)
+      if (s.health === 'down') {
+        // failures are counted only while up (spec §3.4); one failure restarts the rise count
+        if (s.successes) this.bus.emit('risereset', { virtual: b.virtual, real: b.real, successes: s.successes, message: result.message });
+        s.successes = 0;
+        continue;
+      }
       s.failures += 1;
       // A real never seen up (adopted ones included), or forced down (maintenance), goes down at once.
       if (s.health === 'up' && !result.forced && !s.adopted && s.failures < b.failurecount) {

@@ -16,6 +16,15 @@ export interface Binding {
   target: CheckTarget;
   checkinterval: number;
   failurecount: number;
+  /** passing checks before it returns from down (rise=). */
+  rise: number;
+  /** seconds its weight ramps over when it returns from down (slowstart=; 0: none). */
+  slowstart: number;
+}
+
+/** A binding's id: `<virtual id>/<ip:port>`. */
+export function bindingId(v: VirtualService, r: RealServer): string {
+  return `${virtualId(v)}/${hostPort(r.address, r.port)}`;
 }
 
 /**
@@ -101,7 +110,7 @@ export function bindingsOf(cfg: Config): Binding[] {
     const eff = effective(cfg, v);
     const seen = new Set<string>();
     for (const r of v.reals) {
-      const id = `${virtualId(v)}/${hostPort(r.address, r.port)}`;
+      const id = bindingId(v, r);
       // A real listed twice in one virtual is one IPVS destination (ldirectord: one id).
       if (seen.has(id)) continue;
       seen.add(id);
@@ -112,6 +121,8 @@ export function bindingsOf(cfg: Config): Binding[] {
         target: checkTargetFor(cfg, v, r, memo),
         checkinterval: eff.checkinterval,
         failurecount: eff.failurecount,
+        rise: eff.rise,
+        slowstart: eff.slowstart,
       });
     }
   }

@@ -185,6 +185,11 @@ export function eventLines(bus: DaemonBus, log: (level: Level, message: string) 
       log('info', `Soft failure real server: ${hostPort(e.real.address, e.real.port)} (${virtualId(e.virtual)}) failure ${e.failures}/${e.failurecount}`),
     ),
     on('softreset', (e) => log('info', `Resetting soft failure count: ${hostPort(e.real.address, e.real.port)} (${virtualId(e.virtual)})`)),
+    // rise=: lvsd's own words, shaped like the soft failure lines above
+    on('softrise', (e) => log('info', `Soft rise real server: ${hostPort(e.real.address, e.real.port)} (${virtualId(e.virtual)}) success ${e.successes}/${e.rise}`)),
+    on('risereset', (e) =>
+      log('info', `Resetting rise count: ${hostPort(e.real.address, e.real.port)} (${virtualId(e.virtual)}) after ${e.successes}: ${e.message}`),
+    ),
     // ldirectord never says why a real went down; we do, once per change. The first verdict
     // after start is not news (the IPVS lines already say it).
     on('transition', (e) =>

@@ -23,6 +23,8 @@ export interface DaemonView {
   readonly reconciler: TableView;
   /** the IPVS connection sync daemons. */
   readonly sync: SyncView;
+  /** slowstart= ramps in progress (optional: views built without a daemon have none). */
+  readonly slowStart?: { ramp(b: Binding): { weight: number; target: number; secondsLeft: number } | undefined };
   /** every binding with its state. */
   snapshot(): { binding: Binding; state: BindingState }[];
 }

@@ -32,8 +32,9 @@ function table(rows: string[][], indent = '  '): string[] {
 
 function reason(r: RealStatus, now: number): string {
   if (r.health === 'unknown') return 'waiting for the first check';
-  if (r.health === 'down') return printable(r.lastMessage ?? '');
-  const soft = r.failures > 0 ? `${r.failures}/${r.failurecount} failures; ` : '';
+  if (r.health === 'down') return (r.successes > 0 ? `rising ${r.successes}/${r.rise}; ` : '') + printable(r.lastMessage ?? '');
+  const ramp = r.slowstart ? `slow start ${r.slowstart.weight}/${r.slowstart.target}, ${duration(r.slowstart.secondsLeft)} left; ` : '';
+  const soft = ramp + (r.failures > 0 ? `${r.failures}/${r.failurecount} failures; ` : '');
   if (!r.lastFailure) return soft.replace(/; $/, '');
   return `${soft}last failure ${duration((now - Date.parse(r.lastFailure.at)) / 1000)} ago: ${printable(r.lastFailure.message)}`;
 }

@@ -34,6 +34,9 @@ export class StatusMetrics {
     health: this.gauge('lvsd_real_health', 'health of a real server: 1 for the current state (up, down, unknown)', ['virtual', 'real', 'state']),
     weight: this.gauge('lvsd_real_weight', 'weight of the real server in the kernel IPVS table (absent when not in it)', ['virtual', 'real']),
     failures: this.gauge('lvsd_real_failures', 'consecutive failed checks counted while up', ['virtual', 'real']),
+    successes: this.gauge('lvsd_real_rise_successes', 'consecutive passing checks counted while down, toward rise=', ['virtual', 'real']),
+    ramp: this.gauge('lvsd_real_slowstart_weight', 'weight a slow-start ramp allows now (present only during a ramp)', ['virtual', 'real']),
+    rampLeft: this.gauge('lvsd_real_slowstart_seconds_left', 'seconds left of a slow-start ramp (present only during a ramp)', ['virtual', 'real']),
     since: this.gauge('lvsd_real_state_since_timestamp_seconds', 'when the real server entered its current health', ['virtual', 'real']),
     latency: this.gauge('lvsd_real_check_latency_seconds', 'duration of the last check of the real server', ['virtual', 'real']),
     fallback: this.gauge('lvsd_fallback_active', '1 when the fallback server is in the kernel table', ['virtual']),
@@ -126,7 +129,7 @@ export class StatusMetrics {
     const snap = this.collector?.snapshot();
     if (snap) {
       const m = this.m;
-      for (const g of [m.state, m.syncDaemon, m.up, m.health, m.weight, m.failures, m.since, m.latency, m.fallback]) g.reset();
+      for (const g of [m.state, m.syncDaemon, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.fallback]) g.reset();
       for (const s of STATES) m.state.set({ state: s }, s === snap.lvsd.state ? 1 : 0);
       for (const r of ROLES) m.role.set({ role: r }, r === snap.role ? 1 : 0);
       for (const d of snap.sync.daemons ?? []) m.syncDaemon.set({ state: d.state, ifname: d.ifname, syncid: String(d.syncid) }, 1);
@@ -140,6 +143,11 @@ export class StatusMetrics {
           for (const h of HEALTH) m.health.set({ ...l, state: h }, r.health === h ? 1 : 0);
           if (r.kernelWeight !== null) m.weight.set(l, r.kernelWeight);
           m.failures.set(l, r.failures);
+          m.successes.set(l, r.successes);
+          if (r.slowstart) {
+            m.ramp.set(l, r.slowstart.weight);
+            m.rampLeft.set(l, r.slowstart.secondsLeft);
+          }
           m.since.set(l, Date.parse(r.since) / 1000);
           if (r.lastLatencyMs !== null) m.latency.set(l, r.lastLatencyMs / 1000);
         }

@@ -73,7 +73,9 @@ function realRow(v, r) {
     el("td", "num", dur(r.inStateSeconds + extra)),
     el("td", "num", r.lastLatencyMs === null ? "—" : r.lastLatencyMs + " ms"),
     el("td", "num", ago(r.lastCheckAt)),
-    el("td", "why", why + (r.health === "up" && r.failures ? " (" + r.failures + "/" + r.failurecount + " failures)" : "")));
+    el("td", "why", why + (r.health === "up" && r.failures ? " (" + r.failures + "/" + r.failurecount + " failures)" : "") +
+      (r.health === "down" && r.successes ? " (rising " + r.successes + "/" + r.rise + ")" : "") +
+      (r.slowstart ? " (slow start " + r.slowstart.weight + "/" + r.slowstart.target + ", " + dur(r.slowstart.secondsLeft) + " left)" : "")));
   tr.cells[2].title = "weight in the kernel / configured weight";
   tr.dataset.real = hp(r.address, r.port);
   tr.dataset.virtual = v.label;

@@ -18,6 +18,11 @@ export interface RealStatus {
   /** consecutive failed checks while up, and how many take it down. */
   failures: number;
   failurecount: number;
+  /** consecutive passing checks while down, and how many bring it back (rise=). */
+  successes: number;
+  rise: number;
+  /** its slow-start ramp (slowstart=) while one runs: the weight allowed now, of `target`. */
+  slowstart: { weight: number; target: number; secondsLeft: number } | null;
   /** when the current health began, and for how long it has held (seconds). */
   since: string;
   inStateSeconds: number;
