@@ -1,4 +1,4 @@
-// The health state machine: failurecount, soft failures, shared checks, forced downs.
+// The health state machine: failurecount, soft failures, shared checks, forced downs, rise.
 import t from 'tap';
 import { parseConfigText } from '../../src/config/load.js';
 import { bindingsOf } from '../../src/health/targets.js';
@@ -14,12 +14,14 @@ virtual=10.0.0.2:80
     service=http
 `;
 
-async function book() {
-  const cfg = await parseConfigText(CF, '/t/x.cf', 'cf');
+async function book(text = CF) {
+  const cfg = await parseConfigText(text, '/t/x.cf', 'cf');
   const bus = new DaemonBus();
   const events: string[] = [];
   bus.on('softfail', (e) => events.push(`soft ${e.virtual.address} ${e.failures}/${e.failurecount}`));
   bus.on('softreset', (e) => events.push(`reset ${e.virtual.address}`));
+  bus.on('softrise', (e) => events.push(`rise ${e.virtual.address} ${e.successes}/${e.rise}`));
+  bus.on('risereset', (e) => events.push(`risereset ${e.virtual.address} after ${e.successes}`));
   bus.on('transition', (e) => events.push(`${e.virtual.address} ${e.from}->${e.to}`));
   const b = new HealthBook(bus);
   b.setBindings(bindingsOf(cfg), () => 'unknown');
@@ -93,4 +95,58 @@ t.test('adopt() leaves a binding a check has already decided alone', async (t) =
   b.record(key, bad, 1);
   for (const x of b.all()) b.adopt(x);
   t.same(b.all().map((x) => b.health(x)), ['down', 'down']);
+});
+
+// rise=: a real seen failing comes back only after N passing checks in a row; one never seen
+// (start-up, a reload's new real) is up at its first pass. Counted per virtual service. The same
+// real in two virtuals: rise=3 globally, rise=1 in the second.
+const RISE = 'rise=3\n' + CF.replace('failurecount=3\n', '') + '    rise=1\n';
+/** (the failure counted when it went down is reset at its first pass, as before rise) */
+const noReset = (events: string[]) => events.filter((e) => !e.startsWith('reset'));
+
+t.test('an unknown real is up at its first pass, whatever rise says', async (t) => {
+  const { b, events, key } = await book(RISE);
+  t.ok(b.record(key, ok, 1));
+  t.same(noReset(events), ['10.0.0.1 unknown->up', '10.0.0.2 unknown->up']);
+});
+
+t.test('a down real returns after rise passes in a row; each virtual has its own rise', async (t) => {
+  const { b, events, key } = await book(RISE);
+  b.record(key, bad, 1);
+  events.length = 0;
+  t.notOk(b.record(key, ok, 1) && events.includes('10.0.0.1 down->up'));
+  t.same(noReset(events), ['rise 10.0.0.1 1/3', '10.0.0.2 down->up']);
+  t.equal(b.state(b.all()[0]!).successes, 1);
+  events.length = 0;
+  t.notOk(b.record(key, ok, 1), 'second pass: nothing changes');
+  t.same(noReset(events), ['rise 10.0.0.1 2/3']);
+  events.length = 0;
+  t.ok(b.record(key, ok, 1));
+  t.same(noReset(events), ['10.0.0.1 down->up']);
+  t.equal(b.state(b.all()[0]!).successes, 0, 'the count is cleared once up');
+});
+
+t.test('a failure while rising starts the count again', async (t) => {
+  const { b, events, key } = await book(RISE);
+  b.record(key, bad, 1);
+  b.record(key, ok, 1);
+  b.record(key, ok, 1);
+  events.length = 0;
+  b.record(key, bad, 1);
+  t.same(noReset(events), ['risereset 10.0.0.1 after 2', '10.0.0.2 up->down']);
+  t.equal(b.state(b.all()[0]!).successes, 0);
+  events.length = 0;
+  b.record(key, ok, 1);
+  b.record(key, ok, 1);
+  t.same(events.filter((e) => e.startsWith('10.0.0.1')), [], 'two passes after the reset are not enough');
+  b.record(key, ok, 1);
+  t.same(events.filter((e) => e.startsWith('10.0.0.1')), ['10.0.0.1 down->up']);
+});
+
+t.test('a failure of a down real with no count says nothing', async (t) => {
+  const { b, events, key } = await book(RISE);
+  b.record(key, bad, 1);
+  events.length = 0;
+  b.record(key, bad, 1);
+  t.same(noReset(events), []);
 });
