@@ -98,6 +98,7 @@ const CATEGORY: Record<AlertKind, [string, string]> = {
   'readd-quiescent-real': ['real server', 'down'],
   'added-real': ['real server', 'up'],
   'restored-real': ['real server', 'up'],
+  'reweighted-real': ['real server', 'reweighted'],
   'purged-real': ['real server', 'purged'],
   inaccessible: ['real server', 'inaccessible'],
   'reload-failed': ['configuration reload', 'failed'],

@@ -23,6 +23,8 @@ export type ChangeKind =
   | 'purged-virtual'
   | 'added-real'
   | 'restored-real'
+  /** a pool policy (slow start, agent, override) moved an up real between two non-zero weights: logged, not mailed. */
+  | 'reweighted-real'
   | 'quiesced-real'
   | 'readd-quiescent-real'
   | 'deleted-real'

@@ -10,6 +10,8 @@ export interface DesiredDest extends Dest {
   /** the port the config gave, before ipvsadm's DR/TUN rewrite (for "mapped from" log text). */
   configuredPort: number;
   binding?: Binding;
+  /** a weight stage set the weight (it differs from the configured one). */
+  staged?: boolean;
 }
 
 export interface DesiredService {
@@ -87,6 +89,8 @@ export function desiredTable(
         continue;
       }
       if (h === 'down' && !eff.quiescent) continue;
+      const weight = h === 'up' ? weighed(b, stages) : 0;
+      const staged = h === 'up' && weight !== r.weight;
       dests.push({
         role: 'real',
         binding: b,
@@ -94,7 +98,8 @@ export function desiredTable(
         port,
         configuredPort: r.port,
         forward: r.forward,
-        weight: h === 'up' ? weighed(b, stages) : 0,
+        weight,
+        ...(staged ? { staged } : {}),
         upper: r.upper,
         lower: r.lower,
       });

@@ -92,6 +92,11 @@ function destChange(d: DesiredService, dest: DesiredDest, cur: Dest | undefined,
   if (dest.weight === 0 && dest.role === 'real') {
     return { ...base, change, kind: 'quiesced-real', message: `Quiescent real server: ${hostPort(dest.address, dest.port)}${mapped(dest)} (${label}) (Weight set to 0)` };
   }
+  // a policy's step between two non-zero weights (a slow start ramp, an agent's 50%): news for
+  // the log, not a mail each; the return to the configured weight is a restore as ldirectord's
+  if (cur.weight > 0 && dest.weight > 0 && dest.staged) {
+    return { ...base, change, kind: 'reweighted-real', message: `Changed weight of real server: ${configured} (${label}) (Weight set to ${dest.weight})` };
+  }
   return { ...base, change, kind: 'restored-real', message: `Restored real server: ${configured} (${label}) (Weight set to ${dest.weight})` };
 }
 

@@ -131,3 +131,16 @@ t.test('weight stages run in order and are clamped to 0..configured; down reals 
   t.same(weights(up, (_b, w) => w / 2), [3, 2], 'fractions rounded');
   t.same(weights((b) => (b.real.address === '10.1.1.1' ? 'down' : 'up'), () => 1), [0, 1], 'a down real stays quiesced at 0');
 });
+
+t.test('a stage moving an up real between two non-zero weights is a weight change, not a restore', async (t) => {
+  const k = empty();
+  for (const c of await plan(CF(), k, up)) applyChangeToTable(k, c.change);
+  const cfg = await parseConfigText(CF(), '/t/x.cf', 'cf');
+  const planWith = (stage: (b: Binding, w: number) => number) => planChanges(k, desiredTable(cfg, bindingsOf(cfg), up, [stage]), [], 'start');
+  const half = planWith((_b, w) => w / 2);
+  t.same(half.map((p) => p.kind), ['reweighted-real', 'reweighted-real']);
+  t.equal(half[0]!.message, 'Changed weight of real server: 10.1.1.1:80 (10.0.0.1:80) (Weight set to 3)');
+  for (const c of half) applyChangeToTable(k, c.change);
+  const back = planWith((_b, w) => w);
+  t.same(back.map((p) => p.kind), ['restored-real', 'restored-real'], 'back at the configured weight: a restore, as ldirectord logs it');
+});
