@@ -30,6 +30,8 @@ export const LVSD_DIRECTIVES = [
   'sslverify', 'statushttp', 'ipvsdriver', 'ipvsadm',
   // director pairs: the IPVS sync daemon and the pool-health file (README "Director pairs")
   'syncinterface', 'syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen', 'trackfile',
+  // several active directors: announcing virtual addresses through BIRD (README "Several active directors")
+  'bird', 'birdroutes', 'announceholddown',
 ] as const;
 /** lvsd additions kept both globally and per virtual (pool policy, README "Pool policy"). */
 export const POOL_DIRECTIVES = ['rise', 'slowstart'] as const;
@@ -37,6 +39,8 @@ export const POOL_DIRECTIVES = ['rise', 'slowstart'] as const;
 const MAX_RISE = 100_000;
 /** slowstart: at most a day. */
 const MAX_SLOWSTART = 86_400;
+/** lvsd additions inside a virtual section. */
+export const LVSD_VIRTUAL_DIRECTIVES = ['announcethreshold'] as const;
 /** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
 export const SYNC_OPTIONS = ['syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen'] as const;
 /** The sync daemon's numeric settings and their bounds (syncmaxlen: ipvsadm's own, 65535 less the
@@ -52,9 +56,10 @@ export const SECTION_DIRECTIVES: readonly string[] = [
   ...VIRTUAL_ONLY_DIRECTIVES.filter((d) => d !== 'virtual' && d !== 'virtual6'),
   ...INHERITABLE_DIRECTIVES,
   ...POOL_DIRECTIVES,
+  ...LVSD_VIRTUAL_DIRECTIVES,
 ];
 export const KNOWN_DIRECTIVES: readonly string[] = [
-  ...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...VIRTUAL_ONLY_DIRECTIVES, ...POOL_DIRECTIVES, ...LVSD_DIRECTIVES,
+  ...GLOBAL_ONLY_DIRECTIVES, ...INHERITABLE_DIRECTIVES, ...VIRTUAL_ONLY_DIRECTIVES, ...POOL_DIRECTIVES, ...LVSD_DIRECTIVES, ...LVSD_VIRTUAL_DIRECTIVES,
 ];
 
 const STATUSES: EmailStatus[] = ['starting', 'running', 'stopping', 'reloading'];
@@ -241,10 +246,12 @@ export async function applyGlobal(st: ParseState, name: string, value: string, l
       g.syncgroup = multicastGroup(st, line, value);
       return;
     case 'trackfile':
-      if (!value.startsWith('/')) return st.fail(line, `trackfile needs an absolute path (lvsd runs in /), got ${show(value)}`);
-      // eslint-disable-next-line no-control-regex
-      if (/[\x00-\x1f\x7f]/.test(value)) return st.fail(line, `trackfile=${show(value)} contains a control character (trailing blanks or a CR?)`);
-      g.trackfile = value;
+    case 'bird':
+    case 'birdroutes':
+      g[name] = absolutePath(st, line, name, value);
+      return;
+    case 'announceholddown':
+      g.announceholddown = wholeNumber(st, line, name, value, 0, 3600);
       return;
     // Agents (Pacemaker's ocf:heartbeat:ldirectord) pass no options: the driver is chosen here.
     case 'ipvsdriver':
@@ -260,6 +267,14 @@ export async function applyGlobal(st: ParseState, name: string, value: string, l
     default:
       return st.fail(line, `${name} is not a global directive`);
   }
+}
+
+/** A file or socket path lvsd opens itself: absolute (it runs in /), no control character. */
+function absolutePath(st: ParseState, line: number, name: string, value: string): string {
+  if (!value.startsWith('/')) return st.fail(line, `${name} needs an absolute path (lvsd runs in /), got ${show(value)}`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(value)) return st.fail(line, `${name}=${show(value)} contains a control character (trailing blanks or a CR?)`);
+  return value;
 }
 
 /** A whole number in [min, max], the whole value (a CR or a trailing word is refused). */

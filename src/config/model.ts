@@ -86,6 +86,12 @@ export interface GlobalSettings extends InheritableSettings {
   syncmaxlen?: number;
   /** write pool health here for keepalived's track_file: 0 every virtual has a healthy real, 1 not. */
   trackfile?: string;
+  /** BIRD's control socket: set, lvsd announces each healthy virtual address through BIRD. */
+  bird?: string;
+  /** the include file lvsd writes for BIRD (default DEFAULT_BIRD_ROUTES). */
+  birdroutes?: string;
+  /** seconds an address must want announcing, without a break, before it is (default 5). */
+  announceholddown?: number;
   /** the IPVS driver when no --ipvs is given (default ipvsadm); read at start. */
   ipvsdriver?: 'ipvsadm' | 'netlink' | 'auto';
   /** the ipvsadm binary when no --ipvsadm is given; read at start. */
@@ -145,6 +151,9 @@ export interface VirtualService {
   servicename?: string;
   comment?: string;
   load?: string;
+  /** share of the pool's configured weight that must be healthy to announce the address (0..1;
+   * undefined: any healthy real with weight > 0; 0: always while lvsd runs). */
+  announcethreshold?: number;
   /** per-virtual values of the inheritable settings (fallback lives in `fallback`). */
   overrides: Omit<InheritableSettings, 'fallback' | 'fallback6'>;
 }

@@ -195,6 +195,13 @@ export async function applyVirtual(st: ParseState, d: VirtualDraft, name: string
     case 'comment':
       v.comment = value;
       return;
+    case 'announcethreshold':
+      if (!/^(?:0(?:\.\d{1,6})?|1(?:\.0{1,6})?|\.\d{1,6})$/.test(value)) {
+        return st.fail(line, `announcethreshold needs a fraction from 0 to 1 (e.g. 0.5), got ${show(value)}${exactHint(value, [value.trim()])}`);
+      }
+      if (v.protocol === 'fwm') st.warn(line, 'announcethreshold has no effect on a firewall-mark service (it has no address to announce)');
+      v.announcethreshold = Number(value);
+      return;
     default:
       if ((GLOBAL_ONLY_DIRECTIVES as readonly string[]).includes(name) || (LVSD_DIRECTIVES as readonly string[]).includes(name)) {
         return st.fail(line, `${name} is a global directive and cannot be used inside a virtual section — move it above the first virtual= line`);

@@ -11,6 +11,10 @@ import { hostPort } from './effective.js';
 /** The director-pair directives, in the order they are written. */
 const PAIR_DIRECTIVES = ['syncinterface', 'syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen', 'trackfile'] as const;
 
+/** Announcing through BIRD (several active directors). */
+const BGP_DIRECTIVES = ['bird', 'birdroutes', 'announceholddown'] as const;
+const BGP_NOTE = '# lvsd extensions (ldirectord refuses them): announce healthy virtual addresses through BIRD';
+
 const PAIR_NOTE = '# lvsd extensions (ldirectord refuses them): director pair (IPVS sync daemon, pool-health file)';
 
 const ALL: EmailStatus[] = ['starting', 'running', 'stopping', 'reloading'];
@@ -55,6 +59,10 @@ export function globalEntries(g: GlobalSettings): Entry[] {
     const v = g[name];
     if (v !== undefined) out.push([name, v]);
   }
+  for (const name of BGP_DIRECTIVES) {
+    const v = g[name];
+    if (v !== undefined) out.push([name, v]);
+  }
   if (g.ipvsdriver) out.push(['ipvsdriver', g.ipvsdriver]);
   if (g.ipvsadm) out.push(['ipvsadm', g.ipvsadm]);
   return out;
@@ -88,6 +96,7 @@ export function virtualEntries(v: VirtualService): Entry[] {
   if (v.monitorfile !== undefined) out.push(['monitorfile', v.monitorfile]);
   if (v.servicename !== undefined) out.push(['servicename', v.servicename]);
   if (v.comment !== undefined) out.push(['comment', v.comment]);
+  if (v.announcethreshold !== undefined) out.push(['announcethreshold', v.announcethreshold]);
   return out;
 }
 
@@ -152,6 +161,7 @@ class CfWriter {
     if (name === 'sslverify') this.out.push('# lvsd extension (ldirectord refuses it): verify TLS certificates in checks');
     if (name === 'statushttp') this.out.push('# lvsd extension (ldirectord refuses it): status page, status.json and /metrics');
     if ((PAIR_DIRECTIVES as readonly string[]).includes(name) && !this.out.includes(PAIR_NOTE)) this.out.push(PAIR_NOTE);
+    if ((BGP_DIRECTIVES as readonly string[]).includes(name) && !this.out.includes(BGP_NOTE)) this.out.push(BGP_NOTE);
     if (name === 'ipvsdriver' || name === 'ipvsadm') this.out.push('# lvsd extension (ldirectord refuses it): how lvsd reaches IPVS when no option says');
     this.out.push(`${scope === 'section' ? '\t' : ''}${name}=${quoted ? `"${text}"` : text}`);
   }

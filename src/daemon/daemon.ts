@@ -15,6 +15,7 @@ import { Reconciler, type DesiredState } from '../table/reconciler.js';
 import { SyncReconciler, desiredDaemons } from '../table/sync.js';
 import { SlowStart } from '../table/slow-start.js';
 import { DaemonBus, type DaemonEvents, type DaemonState, type Health, type Role } from '../events/index.js';
+import type { BgpStatus } from '../announce/announcer.js';
 
 export interface DaemonOptions {
   config: Config;
@@ -63,6 +64,8 @@ export class Daemon {
   private stopping = false;
   private maint?: { dir: string | undefined; names: Maintenance };
   private reloads: Promise<unknown> = Promise.resolve();
+  /** announcing through BIRD, for status views (attached by the daemon process: announce/announcer.ts). */
+  announce?: { status(): BgpStatus };
   /** pool policies that shape an up real's weight, in order (see WeightStage). */
   readonly weightStages: WeightStage[] = [];
   /** slowstart=: the weight ramps of reals back from down (a weight stage; status reads it). */

@@ -25,6 +25,7 @@ import { benchTrace } from '../health/trace.js';
 import { attachRole, type RoleControl } from './role.js';
 import { defaultRoleFile } from './role-file.js';
 import { attachTrackFile } from './trackfile.js';
+import { Announcer } from '../announce/announcer.js';
 
 export type DriverKind = 'ipvsadm' | 'netlink' | 'auto' | 'memory';
 export const DRIVER_KINDS: readonly DriverKind[] = ['ipvsadm', 'netlink', 'auto', 'memory'];
@@ -128,6 +129,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const logError = (message: string) => bus.emit('log', { level: 'error', message });
   role = attachRole(daemon, opts.roleFile ?? defaultRoleFile(opts.pidFile), logError);
   const track = attachTrackFile(daemon, logError);
+  const announcer = new Announcer(daemon, { log: (level, message) => bus.emit('log', { level, message }) });
+  daemon.announce = announcer;
 
   const detachFallback = attachFallbackCommand(daemon);
   // The file is always watched; whether a change reloads is the current config's autoreload.
@@ -148,6 +151,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     stopping ??= (async () => {
       await watcher.close();
       detachFallback();
+      // withdrawn before the table is emptied: a router never sends flows to an emptied director
+      await announcer.stop();
       await daemon.stop();
       track.close();
       role?.close();
@@ -174,6 +179,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     await daemon.start();
   } catch (e) {
     subs.log(`Start failed: ${(e as Error).message}`);
+    await announcer.stop();
     track.close();
     role.close();
     await status.close();

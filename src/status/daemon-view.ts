@@ -6,6 +6,7 @@ import type { DaemonBus, DaemonState, Role } from '../events/index.js';
 import type { BindingState } from '../health/book.js';
 import type { Binding } from '../health/targets.js';
 import type { SyncView, TableView } from '../ipvs/types.js';
+import type { BgpStatus } from '../announce/announcer.js';
 
 /** The health book, read-only: which bindings each check serves. */
 export interface HealthView {
@@ -25,6 +26,8 @@ export interface DaemonView {
   readonly sync: SyncView;
   /** slowstart= ramps in progress (optional: views built without a daemon have none). */
   readonly slowStart?: { ramp(b: Binding): { weight: number; target: number; secondsLeft: number } | undefined };
+  /** announcing through BIRD (bird=), when the daemon process attached it. */
+  readonly announce?: { status(): BgpStatus };
   /** every binding with its state. */
   snapshot(): { binding: Binding; state: BindingState }[];
 }

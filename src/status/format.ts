@@ -76,11 +76,23 @@ function syncLines(sync: StatusSnapshot['sync']): string[] {
   return out;
 }
 
+/** Which virtual addresses are announced through BIRD, which wait out the hold-down, and BIRD's trouble. */
+function bgpLines(bgp: StatusSnapshot['bgp']): string[] {
+  if (!bgp || (!bgp.enabled && bgp.routes.every((r) => !r.announced))) return [];
+  const words = bgp.routes.map((r) =>
+    r.announced ? `${r.route} announced` : r.wanted ? `${r.route} waiting (${r.holddownLeftSeconds ?? 0} s of hold-down left)` : `${r.route} withdrawn`,
+  );
+  const out = [`bgp (BIRD ${printable(bgp.socket ?? '')}): ${words.join('; ') || 'no virtual address'}`];
+  if (bgp.lastError) out.push(`bgp problem: ${printable(bgp.lastError.message)}`);
+  return out;
+}
+
 export function formatStatus(s: StatusSnapshot): string {
   const now = Date.parse(s.lvsd.generatedAt);
   const out = [`lvsd ${s.lvsd.version}  ${s.lvsd.state}  role ${s.role}  pid ${s.lvsd.pid}  up ${duration((now - Date.parse(s.lvsd.startedAt)) / 1000)}  ${s.lvsd.config}`];
   if (s.http) out.push(`status page: ${s.http.url}`);
   out.push(...syncLines(s.sync));
+  out.push(...bgpLines(s.bgp));
   if (s.ipvs.failing) out.push(`IPVS update failing: ${printable(s.ipvs.lastError?.message ?? '')}`);
   if (!s.ipvs.kernelKnown) out.push('IPVS table not read yet');
   if (s.lastReload && !s.lastReload.ok) out.push(`last reload failed (${s.lastReload.at}): ${printable(s.lastReload.error ?? '')}; the previous configuration stays in force`);

@@ -28,6 +28,8 @@ export class StatusMetrics {
     state: this.gauge('lvsd_daemon_state', 'daemon state: 1 for the current one', ['state']),
     syncDaemon: this.gauge('lvsd_sync_daemon', 'IPVS connection sync daemons running in the kernel (1 each)', ['state', 'ifname', 'syncid']),
     syncManaged: this.gauge('lvsd_sync_daemon_managed', '1 when lvsd manages the sync daemons (syncinterface=), 0 when it only shows them', []),
+    bgpAnnounced: this.gauge('lvsd_bgp_announced', '1 while this virtual address is announced through BIRD, 0 while withdrawn or waiting out the hold-down', ['address']),
+    bgpFailing: this.gauge('lvsd_bgp_bird_failing', '1 while BIRD has not taken the announced routes (see the log)', []),
     syncFailing: this.gauge('lvsd_sync_daemon_failing', '1 while the sync daemons lvsd wants are not all running (see the log)', []),
     role: this.gauge('lvsd_role', "this director's role in a pair: 1 for the current one (master, backup, fault, unknown)", ['role']),
     up: this.gauge('lvsd_real_up', '1 when the real server passes its checks, else 0', ['virtual', 'real']),
@@ -129,12 +131,14 @@ export class StatusMetrics {
     const snap = this.collector?.snapshot();
     if (snap) {
       const m = this.m;
-      for (const g of [m.state, m.syncDaemon, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.fallback]) g.reset();
+      for (const g of [m.state, m.syncDaemon, m.bgpAnnounced, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.fallback]) g.reset();
       for (const s of STATES) m.state.set({ state: s }, s === snap.lvsd.state ? 1 : 0);
       for (const r of ROLES) m.role.set({ role: r }, r === snap.role ? 1 : 0);
       for (const d of snap.sync.daemons ?? []) m.syncDaemon.set({ state: d.state, ifname: d.ifname, syncid: String(d.syncid) }, 1);
       m.syncManaged.set(snap.sync.managed ? 1 : 0);
       m.syncFailing.set(snap.sync.lastError ? 1 : 0);
+      for (const r of snap.bgp?.routes ?? []) m.bgpAnnounced.set({ address: r.address }, r.announced ? 1 : 0);
+      m.bgpFailing.set(snap.bgp?.birdOk === false ? 1 : 0);
       m.failing.set(snap.ipvs.failing ? 1 : 0);
       for (const v of snap.virtuals) {
         for (const r of v.reals) {

@@ -120,6 +120,7 @@ function render(s) {
   const kids = [];
   if (s.ipvs.failing) kids.push(el("div", "banner error", "IPVS update failing: " + (s.ipvs.lastError ? s.ipvs.lastError.message : "")));
   if (s.sync && s.sync.lastError) kids.push(el("div", "banner error", "IPVS sync daemon: " + s.sync.lastError.message));
+  if (s.bgp && s.bgp.lastError) kids.push(el("div", "banner error", "BIRD: " + s.bgp.lastError.message));
   if (s.lastReload && !s.lastReload.ok) kids.push(el("div", "banner warn", "Last reload failed at " + clock(s.lastReload.at) + ": " + (s.lastReload.error || "") + " — the previous configuration stays in force"));
   kids.push(el("div", "summary",
     el("div", "tile", el("b", null, s.virtuals.length), "virtual services"),
@@ -127,7 +128,9 @@ function render(s) {
     el("div", "tile" + (down.length ? " bad" : ""), el("b", null, down.length), "real servers down"),
     el("div", "tile", el("b", null, s.role), "role"),
     el("div", "tile sync", el("b", null, s.sync && s.sync.daemons ? (s.sync.daemons.map((d) => d.state).join(" + ") || "none") : "—"),
-      "sync daemon" + (s.sync && s.sync.daemons && s.sync.daemons.length ? " on " + s.sync.daemons[0].ifname + " (syncid " + s.sync.daemons[0].syncid + ")" : "") + (s.sync && !s.sync.managed ? " (not lvsd's)" : ""))));
+      "sync daemon" + (s.sync && s.sync.daemons && s.sync.daemons.length ? " on " + s.sync.daemons[0].ifname + " (syncid " + s.sync.daemons[0].syncid + ")" : "") + (s.sync && !s.sync.managed ? " (not lvsd's)" : "")),
+    ...(s.bgp && s.bgp.enabled ? [el("div", "tile bgp" + (s.bgp.lastError ? " bad" : ""), el("b", null, s.bgp.routes.filter((r) => r.announced).length + "/" + s.bgp.routes.length),
+      "addresses announced (BGP)", el("div", "why", s.bgp.routes.filter((r) => r.announced).map((r) => r.address).join(", ")))] : [])));
   if (down.length) kids.push(el("div", "downlist", "Down: " + down.map(([v, r]) => hp(r.address, r.port) + " (" + v.label + ")").join(", ")));
   for (const v of s.virtuals) kids.push(virtualSection(v));
   kids.push(el("h3", null, "Recent transitions"));

@@ -168,10 +168,17 @@ export class StatusCollector {
         lastError: d.sync.lastError ? { message: this.redact(d.sync.lastError.message), at: new Date(d.sync.lastError.at).toISOString() } : null,
       },
       lastReload: this.lastReload,
+      bgp: this.bgp(),
       http: this.http,
       virtuals,
       transitions: [...this.transitions],
     };
+  }
+
+  private bgp(): StatusSnapshot['bgp'] {
+    const b = this.daemon.announce?.status();
+    if (!b) return null;
+    return { ...b, lastError: b.lastError ? { ...b.lastError, message: this.redact(b.lastError.message) } : null };
   }
 }
 

@@ -4,6 +4,7 @@
 import type { DaemonState, Health, Role } from '../events/index.js';
 import type { Forward } from '../config/model.js';
 import type { SyncDaemon } from '../ipvs/types.js';
+import type { BgpStatus } from '../announce/announcer.js';
 
 export interface RealStatus {
   address: string;
@@ -102,6 +103,8 @@ export interface StatusSnapshot {
     lastError: { message: string; at: string } | null;
   };
   lastReload: { ok: boolean; at: string; error?: string } | null;
+  /** virtual addresses announced through BIRD (bird=); null when nothing announces. */
+  bgp: BgpStatus | null;
   /** where the HTTP listener is, when there is one. */
   http: { url: string } | null;
   virtuals: VirtualStatus[];
