@@ -98,7 +98,8 @@ export class Announcer {
     this.offs.splice(0).forEach((off) => off());
     clearTimeout(this.wakeTimer);
     clearTimeout(this.retryTimer);
-    this.hold.step(new Map());
+    const before = new Set(this.hold.announced);
+    this.report(before, this.hold.step(new Map()).announced, ' (stop)');
     this.setWant(this.hold.announced);
     const bound = (this.opts.timeoutMs ?? 10_000) + 1000;
     let timer: NodeJS.Timeout | undefined;
@@ -147,14 +148,19 @@ export class Announcer {
     const before = new Set(this.hold.announced);
     // bird= gone with a reload: withdraw what was announced, then stay quiet
     const step = this.hold.step(g.bird !== undefined ? this.wishes : new Map());
-    for (const r of step.announced) if (!before.has(r)) this.opts.log('info', `Announcing ${r} through BIRD`);
-    for (const r of before) if (!step.announced.has(r)) this.opts.log('info', `Withdrawing ${r} through BIRD${roleAnnounces(this.src.role) ? '' : ` (role ${this.src.role})`}`);
+    this.report(before, step.announced, roleAnnounces(this.src.role) ? '' : ` (role ${this.src.role})`);
     if (step.wakeInMs !== undefined) {
       this.wakeTimer = setTimeout(() => this.evaluate(), step.wakeInMs + 5);
       this.wakeTimer.unref();
     }
     this.setWant(step.announced);
     void this.push();
+  }
+
+  /** One log line per route that comes or goes. */
+  private report(before: ReadonlySet<string>, after: ReadonlySet<string>, why: string): void {
+    for (const r of after) if (!before.has(r)) this.opts.log('info', `Announcing ${r} through BIRD`);
+    for (const r of before) if (!after.has(r)) this.opts.log('info', `Withdrawing ${r} through BIRD${why}`);
   }
 
   private retarget(next: Target): void {
