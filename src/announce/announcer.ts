@@ -5,14 +5,11 @@
 // the checks or the reconciler. Why one include file and `configure` rather than enabling and
 // disabling protocols: one mechanism, and the file always holds the current truth, so a BIRD
 // that restarts announces exactly what lvsd wants now.
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { Config } from '../config/model.js';
 import type { DaemonBus, Health, Role } from '../events/index.js';
 import type { Binding } from '../health/targets.js';
 import { serviceKeyString, type Table } from '../ipvs/types.js';
 import { destKey, kernelPort, serviceKeyOf } from '../table/desired.js';
-import { atomicWrite } from '../daemon/atomic-write.js';
 import { addressWishes, HoldDown, roleAnnounces, type PoolShare } from './decide.js';
 import { DEFAULT_BIRD_ROUTES, renderBirdRoutes } from './bird-routes.js';
 import { birdCommand } from './bird-control.js';
@@ -43,6 +40,8 @@ export interface BgpStatus {
 
 export interface AnnounceOptions {
   log: (level: 'error' | 'info', message: string) => void;
+  /** write a file whole, by rename, readable by BIRD's user (BIRD never reads half a file). */
+  writeFile: (path: string, text: string) => void;
   /** bound on one exchange with BIRD (ms, default 10 s). */
   timeoutMs?: number;
   /** first retry delay after a failure (ms, default 1 s), doubling up to maxRetryMs (30 s). */
@@ -169,7 +168,7 @@ export class Announcer {
     // the old file no longer speaks for this daemon: empty it (best effort; BIRD is not asked)
     if (t && t.file !== next.file) {
       try {
-        atomicWrite(t.file, renderBirdRoutes([]));
+        this.opts.writeFile(t.file, renderBirdRoutes([]));
       } catch {
         // gone with its directory: nothing to announce from it either
       }
@@ -196,8 +195,7 @@ export class Announcer {
       const text = this.want;
       try {
         if (this.written !== text) {
-          if (file === DEFAULT_BIRD_ROUTES) mkdirSync(dirname(file), { recursive: true });
-          atomicWrite(file, text);
+          this.opts.writeFile(file, text);
           this.written = text;
         }
         await birdCommand(socket, 'configure', this.opts.timeoutMs ?? 10_000);

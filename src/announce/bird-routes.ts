@@ -2,8 +2,12 @@
 // announced address, `lvsd4` and `lvsd6`. Both are always there (perhaps empty) so the operator's
 // filters (`export where proto = "lvsd4"`) stay valid whatever is announced.
 
-/** Where the file goes without birdroutes=. */
-export const DEFAULT_BIRD_ROUTES = '/run/lvsd/bird-routes.conf';
+/**
+ * Where the file goes without birdroutes=: in /run itself, which exists before BIRD starts at boot
+ * (BIRD refuses an include pattern whose directory is missing) and is emptied at boot (a rebooted
+ * director announces nothing until lvsd says so); lvsd's unit may write there.
+ */
+export const DEFAULT_BIRD_ROUTES = '/run/lvsd-bird-routes.conf';
 
 /** The file's text for these routes (`192.0.2.10/32`, `2001:db8::1/128`), sorted so equal sets give equal text. */
 export function renderBirdRoutes(routes: Iterable<string>): string {

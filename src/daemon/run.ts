@@ -1,6 +1,6 @@
 // The daemon process: load the config, claim the pid file, start the pipeline, attach the
 // subscribers (log, alerts, systemd), and turn signals into reload / reopen / clean stop.
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { loadConfig } from '../config/load.js';
 import { isConfigError } from '../config/errors.js';
@@ -26,6 +26,7 @@ import { attachRole, type RoleControl } from './role.js';
 import { defaultRoleFile } from './role-file.js';
 import { attachTrackFile } from './trackfile.js';
 import { Announcer } from '../announce/announcer.js';
+import { atomicWrite } from './atomic-write.js';
 
 export type DriverKind = 'ipvsadm' | 'netlink' | 'auto' | 'memory';
 export const DRIVER_KINDS: readonly DriverKind[] = ['ipvsadm', 'netlink', 'auto', 'memory'];
@@ -64,6 +65,12 @@ export interface RunOptions {
   roleFile?: string;
   /** as root, refuse a config file others may write (default true; see strict-modes.ts). */
   strictModes?: boolean;
+}
+
+/** lvsd's routes for BIRD, readable by BIRD's own user (the unit's UMask=0027 would keep it out). */
+function birdReadable(path: string, text: string): void {
+  atomicWrite(path, text);
+  chmodSync(path, 0o644);
 }
 
 export function findIpvsadm(given?: string): string | undefined {
@@ -129,7 +136,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const logError = (message: string) => bus.emit('log', { level: 'error', message });
   role = attachRole(daemon, opts.roleFile ?? defaultRoleFile(opts.pidFile), logError);
   const track = attachTrackFile(daemon, logError);
-  const announcer = new Announcer(daemon, { log: (level, message) => bus.emit('log', { level, message }) });
+  const announcer = new Announcer(daemon, { log: (level, message) => bus.emit('log', { level, message }), writeFile: birdReadable });
   daemon.announce = announcer;
 
   const detachFallback = attachFallbackCommand(daemon);
