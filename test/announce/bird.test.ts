@@ -4,7 +4,8 @@
 // protocol: no root networking). What the router sees (`birdc show route`) is asserted: the VIP
 // appears once its pool is healthy and the hold-down has passed; losing the last real withdraws
 // it; restoring announces it again; a BIRD that is down is reported while checks go on, and the
-// routes are there once it is back; a config BIRD refuses is reported; `lvsd stop` withdraws before the table is emptied.
+// routes are there once it is back; a config BIRD refuses is reported; role backup and a reload
+// without bird= withdraw; `lvsd stop` withdraws before the table is emptied.
 import t, { type Test } from 'tap';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -111,7 +112,7 @@ async function main(t: Test): Promise<void> {
   const started = Date.now();
   const s = daemon(t, cfg, { dir });
   const lvsd = s.lvsd;
-  const status = async () => JSON.parse(await queryControl(dir.file('lvsd.sock'), 'status')) as { bgp: { routes: { route: string; announced: boolean }[]; birdOk: boolean | null; lastError: { message: string } | null }; virtuals: { reals: { health: string; lastCheckAt: string | null }[] }[] };
+  const status = async () => JSON.parse(await queryControl(dir.file('lvsd.sock'), 'status')) as { bgp: { enabled: boolean; routes: { route: string; announced: boolean }[]; birdOk: boolean | null; lastError: { message: string } | null }; virtuals: { reals: { health: string; lastCheckAt: string | null }[] }[] };
   const onRouter = async () => (await routes(router.socket)).includes(ROUTE);
 
   await waitFor('the VIP at the router', onRouter);
@@ -182,6 +183,22 @@ async function main(t: Test): Promise<void> {
   await waitFor('the problem cleared', async () => (await status()).bgp.lastError === null);
   await b.start();
   await waitFor('announced again', onRouter);
+
+  // role backup (a failover engine's word) withdraws; master announces again after the hold-down
+  t.equal((await runCli(['--pid-file', s.pidFile, s.cfgPath, 'role', 'backup'])).code, 0, 'role backup taken');
+  await waitFor('withdrawn as backup', async () => !(await onRouter()));
+  t.match(lvsd.out, `Withdrawing ${ROUTE} through BIRD (role backup)`, 'logged with the reason');
+  t.equal((await runCli(['--pid-file', s.pidFile, s.cfgPath, 'role', 'master'])).code, 0, 'role master taken');
+  await waitFor('announced as master', onRouter);
+
+  // a reload without bird= withdraws what was announced; with it again, announces again
+  writeFileSync(s.cfgPath, cfg.replace(`bird=${director.socket}\n`, ''));
+  lvsd.child.kill('SIGHUP');
+  await waitFor('withdrawn once bird= is gone', async () => !(await onRouter()));
+  t.equal((await status()).bgp.enabled, false, 'status: not announcing');
+  writeFileSync(s.cfgPath, cfg);
+  lvsd.child.kill('SIGHUP');
+  await waitFor('announced again with bird= back', onRouter);
 
   // stop: the route leaves first, then the table is emptied
   const mark = lvsd.out.length;

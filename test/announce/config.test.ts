@@ -1,7 +1,10 @@
 // The announcing directives: bird=, birdroutes=, announceholddown= (global), announcethreshold=
 // (per virtual); bad values name the file and line; both formats and the writers carry them.
 import t from 'tap';
-import { cf, yaml, configError, comparable } from '../config/helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cf, yaml, configError, comparable, scratch } from '../config/helpers.js';
+import { runCli } from '../helpers/lvsd.js';
 import { writeCf } from '../../src/config/write-cf.js';
 import { writeYaml } from '../../src/config/write-yaml.js';
 
@@ -40,4 +43,16 @@ t.test('bad values are refused with the file and line', async (t) => {
 t.test('a firewall-mark service has no address to announce: said as a warning', async (t) => {
   const c = await cf('virtual=7\n\treal=10.0.0.2 gate\n\tannouncethreshold=0.5\n');
   t.match(c.warnings.map((w) => w.message).join('\n'), /no effect on a firewall-mark service/);
+});
+
+t.test('lvsd -t refuses a bad value and accepts the good config', async (t) => {
+  const dir = scratch(t);
+  const bad = join(dir, 'bad.cf');
+  writeFileSync(bad, 'checktimeout=1\nannounceholddown=soon\n');
+  const r = await runCli(['-t', bad]);
+  t.not(r.code, 0, 'refused');
+  t.match(r.stderr + r.stdout, /bad\.cf.*:2.*announceholddown needs a whole number/s, 'names file and line');
+  const ok = join(dir, 'ok.cf');
+  writeFileSync(ok, good);
+  t.equal((await runCli(['-t', ok])).code, 0, 'accepted');
 });
