@@ -30,7 +30,7 @@ export interface BgpStatus {
   socket: string | null;
   file: string | null;
   holddownSeconds: number;
-  /** every virtual address (fwmark services have none): announced, wanted, hold-down left. */
+  /** every virtual address (fwmark services have none; none while bird= is unset): announced, wanted, hold-down left. */
   routes: { route: string; address: string; announced: boolean; wanted: boolean; holddownLeftSeconds: number | null }[];
   /** BIRD took the current set (false while a push is failing or pending; null before the first). */
   birdOk: boolean | null;
@@ -110,12 +110,13 @@ export class Announcer {
     const announced = this.hold.announced;
     const now = this.now();
     const hold = this.holdSeconds();
+    const enabled = this.src.config.global.bird !== undefined;
     return {
-      enabled: this.src.config.global.bird !== undefined,
+      enabled,
       socket: this.target?.socket ?? null,
       file: this.target?.file ?? null,
       holddownSeconds: hold,
-      routes: [...this.wishes].map(([route, wanted]) => {
+      routes: [...(enabled ? this.wishes : [])].map(([route, wanted]) => {
         const since = this.hold.pendingSince(route);
         return {
           route,

@@ -177,7 +177,7 @@ export class StatusCollector {
 
   private bgp(): StatusSnapshot['bgp'] {
     const b = this.daemon.announce?.status();
-    if (!b) return null;
+    if (!b || b.socket === null) return null; // bird= never set: nothing to say
     return { ...b, lastError: b.lastError ? { ...b.lastError, message: this.redact(b.lastError.message) } : null };
   }
 }

@@ -103,7 +103,7 @@ export interface StatusSnapshot {
     lastError: { message: string; at: string } | null;
   };
   lastReload: { ok: boolean; at: string; error?: string } | null;
-  /** virtual addresses announced through BIRD (bird=); null when nothing announces. */
+  /** virtual addresses announced through BIRD (bird=); null while bird= has never been set. */
   bgp: BgpStatus | null;
   /** where the HTTP listener is, when there is one. */
   http: { url: string } | null;
