@@ -322,7 +322,12 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
   const onRole = (e: DaemonEvents['role'][0]) => {
     enqueue({ kind: 'role', message: roleMessage(e), status: daemonState, at: e.at });
   };
+  // certwarndays (./cert-watch.ts decides when): to the virtual service's recipients
+  const onCert = (e: DaemonEvents['cert-expiring'][0]) => {
+    enqueue({ kind: 'cert-expiring', message: e.message, subject: e.subject, virtual: e.virtual, status: daemonState, at: e.at });
+  };
   bus.on('ipvs', onIpvs);
+  bus.on('cert-expiring', onCert);
   bus.on('state', onState);
   bus.on('transition', onTransition);
   bus.on('reload', onReload);
@@ -339,6 +344,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
     close(drainMs = 5000) {
       closing ??= (async () => {
         bus.off('ipvs', onIpvs);
+        bus.off('cert-expiring', onCert);
         bus.off('state', onState);
         bus.off('transition', onTransition);
         bus.off('reload', onReload);

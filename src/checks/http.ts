@@ -4,9 +4,11 @@
 // response (after at most 7 redirects, as LWP) is 2xx and its body matches `receive`.
 // Fixes over ldirectord: SNI from the virtualhost, optional certificate verification
 // (sslverify), a size cap on the body, and the virtualhost kept on same-origin redirects.
-import { Client } from 'undici';
+import { buildConnector, Client } from 'undici';
+import tls from 'node:tls';
 import net from 'node:net';
 import { hostPort } from '../address.js';
+import { CertSink, withPeerCert } from './cert.js';
 import { runCheck, up, down } from './deadline.js';
 import { matchReceive } from './receive.js';
 import type { CheckTarget, Checker, CheckResult } from './types.js';
@@ -71,14 +73,29 @@ async function readCapped(body: AsyncIterable<Buffer>, cap: number): Promise<str
   return Buffer.concat(chunks).toString('utf8');
 }
 
-async function fetchHop(t: CheckTarget, hop: Hop, wantBody: boolean, signal: AbortSignal): Promise<HopResponse> {
+/**
+ * undici's own connector (its connect timeout included), with the server's certificate taken
+ * once the handshake is done: only on hops to the real server itself, not to where it redirects.
+ */
+function connector(t: CheckTarget, hop: Hop, certs: CertSink | undefined): buildConnector.connector {
+  const connect = buildConnector({
+    rejectUnauthorized: t.sslverify,
+    timeout: t.negotiatetimeout * 1000,
+    ...(hop.servername ? { servername: hop.servername } : {}),
+  });
+  if (!certs) return connect;
+  return (opts, callback) =>
+    connect(opts, (...args) => {
+      const sock = args[1];
+      if (sock instanceof tls.TLSSocket) certs.take(sock);
+      callback(...args);
+    });
+}
+
+async function fetchHop(t: CheckTarget, hop: Hop, wantBody: boolean, signal: AbortSignal, certs?: CertSink): Promise<HopResponse> {
   const client = new Client(hop.proxy ?? hop.url.origin, {
     maxHeaderSize: HEADER_CAP,
-    connect: {
-      rejectUnauthorized: t.sslverify,
-      timeout: t.negotiatetimeout * 1000,
-      ...(hop.servername ? { servername: hop.servername } : {}),
-    },
+    connect: connector(t, hop, certs),
   });
   try {
     const res = await client.request({
@@ -106,11 +123,13 @@ async function fetchHop(t: CheckTarget, hop: Hop, wantBody: boolean, signal: Abo
   }
 }
 
-export async function httpCheck(t: CheckTarget, signal: AbortSignal): Promise<CheckResult> {
+export async function httpCheck(t: CheckTarget, signal: AbortSignal, certs?: CertSink): Promise<CheckResult> {
   const first = checkUrl(t);
+  const real = bareHost(t.host);
   let url = first;
   for (let redirects = 0; ; redirects++) {
-    const res = await fetchHop(t, hopFor(t, url, first), t.httpmethod === 'GET', signal);
+    const toReal = url.protocol === 'https:' && bareHost(url.hostname) === real;
+    const res = await fetchHop(t, hopFor(t, url, first), t.httpmethod === 'GET', signal, toReal ? certs : undefined);
     const next = res.location !== undefined ? safeUrl(res.location, url) : undefined;
     if (next && redirects < MAX_REDIRECTS) {
       url = next;
@@ -133,5 +152,5 @@ function safeUrl(location: string, base: URL): URL | undefined {
 }
 
 export const httpChecker: Checker = {
-  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => httpCheck(target, s)),
+  check: (target, signal) => withPeerCert((certs) => runCheck(signal, target.negotiatetimeout, (s) => httpCheck(target, s, certs))),
 };

@@ -59,10 +59,22 @@ export interface CheckTarget {
   sslverify: boolean;
 }
 
+/** The leaf certificate a TLS check was shown (https, imaps, pops, ldaps). */
+export interface CertInfo {
+  /** the certificate's notAfter, ms since the epoch. */
+  notAfter: number;
+  /** its subject's CN (else the whole subject), at most 200 characters. */
+  subject: string;
+  /** SHA-256 fingerprint: one certificate, however many reals show it. */
+  fingerprint: string;
+}
+
 export interface CheckResult {
   ok: boolean;
   /** short human reason: HTTP status line, "Connection refused", "timeout after 5s", "Success". */
   message: string;
+  /** the peer certificate, when the check completed a TLS handshake (whatever its verdict). */
+  cert?: CertInfo;
 }
 
 export interface Checker {

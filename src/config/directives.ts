@@ -33,14 +33,16 @@ export const LVSD_DIRECTIVES = [
   // several active directors: announcing virtual addresses through BIRD (README "Several active directors")
   'bird', 'birdroutes', 'announceholddown',
 ] as const;
-/** lvsd additions kept both globally and per virtual (pool policy, README "Pool policy"). */
-export const POOL_DIRECTIVES = ['rise', 'slowstart'] as const;
+/** lvsd additions kept both globally and per virtual (pool policy, README "Pool policy"; certwarndays, README "Checks"). */
+export const POOL_DIRECTIVES = ['rise', 'slowstart', 'certwarndays'] as const;
 /** rise: at most this many passing checks (a day of 1 s checks is plenty). */
 const MAX_RISE = 100_000;
 /** slowstart: at most a day. */
 const MAX_SLOWSTART = 86_400;
 /** lvsd additions inside a virtual section. */
 export const LVSD_VIRTUAL_DIRECTIVES = ['announcethreshold'] as const;
+/** certwarndays: at most ten years ahead. */
+const MAX_CERT_WARN_DAYS = 3650;
 /** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
 export const SYNC_OPTIONS = ['syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen'] as const;
 /** The sync daemon's numeric settings and their bounds (syncmaxlen: ipvsadm's own, 65535 less the
@@ -167,6 +169,9 @@ export function applyInheritable(st: ParseState, target: InheritableSettings, na
       return true;
     case 'smtp':
       target.smtp = smtpHost(st, line, value);
+      return true;
+    case 'certwarndays':
+      target.certwarndays = wholeNumber(st, line, name, value, 0, MAX_CERT_WARN_DAYS);
       return true;
     case 'connecttimeout':
       return st.fail(line, 'connecttimeout is no longer supported — use negotiatetimeout (ldirectord: "deprecated in favour of negotiatetimeout")');

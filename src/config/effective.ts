@@ -21,6 +21,8 @@ export interface EffectiveSettings {
   emailalertfreq: number;
   emailalertstatus: EmailStatus[];
   smtp?: string;
+  /** days before a TLS certificate's expiry when it is mailed; 0 = off. */
+  certwarndays: number;
 }
 
 const ALL_STATUS: EmailStatus[] = ['starting', 'running', 'stopping', 'reloading'];
@@ -54,6 +56,7 @@ export function effective(cfg: Config, v: VirtualService): EffectiveSettings {
     emailalertfreq: o.emailalertfreq ?? g.emailalertfreq ?? 0,
     emailalertstatus: o.emailalertstatus ?? g.emailalertstatus ?? ALL_STATUS,
     smtp: o.smtp ?? g.smtp,
+    certwarndays: o.certwarndays ?? g.certwarndays ?? 0,
   };
 }
 

@@ -56,6 +56,8 @@ export interface InheritableSettings {
   rise?: number;
   /** seconds over which a returning real's weight ramps up to its own (default 0: at once). */
   slowstart?: number;
+  /** lvsd: mail when a real's TLS certificate has this many days left or fewer (0 = never). */
+  certwarndays?: number;
 }
 
 export interface GlobalSettings extends InheritableSettings {

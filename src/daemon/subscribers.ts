@@ -3,6 +3,7 @@
 import { attachLogger, type LvsdLogger } from '../log/logger.js';
 import { attachMonitorFiles } from '../log/monitorfile.js';
 import { attachMailer, type VirtualState } from '../alerts/mailer.js';
+import { attachCertWatch } from '../alerts/cert-watch.js';
 import { attachNotify } from '../systemd/notify.js';
 import type { Config, VirtualService } from '../config/model.js';
 import { effective } from '../config/effective.js';
@@ -54,6 +55,7 @@ export function attachSubscribers(daemon: Daemon, opts: SubscriberOptions): Subs
     onError: (m) => logger.log('error', m),
   });
   const mailer = attachMailer(bus, { config: daemon.config, describe: (v) => describe(daemon, v) });
+  const stopCertWatch = attachCertWatch(bus, { config: () => daemon.config, bindingsFor: (key) => daemon.book.bindingsFor(key) });
   const notify = attachNotify(bus, { alive: () => daemon.scheduler.isAlive(), onError: (m) => logger.log('warn', m) });
   return {
     log: (m) => logger.log('info', m),
@@ -65,6 +67,7 @@ export function attachSubscribers(daemon: Daemon, opts: SubscriberOptions): Subs
       monitor.reopen();
     },
     close: async () => {
+      stopCertWatch();
       await mailer.close();
       notify.close();
       monitor.close();

@@ -3,7 +3,7 @@
 // notification and status subscribe. Nothing here blocks; nothing here imports the daemon.
 import { EventEmitter } from 'node:events';
 import type { Config, VirtualService, RealServer } from '../config/model.js';
-import type { CheckResult } from '../checks/types.js';
+import type { CertInfo, CheckResult } from '../checks/types.js';
 import type { Change } from '../ipvs/types.js';
 
 export type DaemonState = 'starting' | 'running' | 'reloading' | 'stopping';
@@ -78,6 +78,20 @@ export interface DaemonEvents {
   reload: [{ ok: boolean; file: string; error?: string; at: number }];
   /** the director's role changed (`lvsd role`, a restart that restored it from its state file). */
   role: [{ from: Role; to: Role; at: number; source: 'command' | 'restored' }];
+  /** a real's TLS certificate came within certwarndays of expiry (once per certificate and virtual service). */
+  'cert-expiring': [
+    {
+      virtual: VirtualService;
+      real: RealServer;
+      cert: CertInfo;
+      daysLeft: number;
+      /** the log line and mail subject. */
+      message: string;
+      /** `ip:port (vip:port)`, as for other real server alerts. */
+      subject: string;
+      at: number;
+    },
+  ];
   /** free-form daemon log line. */
   log: [{ level: 'error' | 'warn' | 'info' | 'debug'; message: string }];
 }

@@ -1,7 +1,7 @@
 // The health state machine: check results in, per-binding transitions out.
 // One result of a shared check feeds every binding that uses it, each with its own failure
 // count (ldirectord counted a shared real K times per failed check, spec §3.4 — fixed).
-import type { CheckResult } from '../checks/types.js';
+import type { CertInfo, CheckResult } from '../checks/types.js';
 import type { DaemonBus, Health } from '../events/index.js';
 import type { Binding } from './targets.js';
 
@@ -16,6 +16,8 @@ export interface BindingState {
   lastMessage?: string;
   lastLatencyMs?: number;
   lastCheckAt?: number;
+  /** the last TLS certificate a check of it was shown (kept through checks that saw none). */
+  cert?: CertInfo;
   /**
    * up because the kernel had it at start (adopted), not yet confirmed by a check of this
    * daemon: it may have died while no lvsd ran, so its first failed check takes it down.
@@ -93,6 +95,7 @@ export class HealthBook {
       s.lastMessage = result.message;
       s.lastLatencyMs = latencyMs;
       s.lastCheckAt = at;
+      if (result.cert) s.cert = result.cert;
       if (result.ok) {
         s.adopted = false;
         if (s.failures > 0) this.bus.emit('softreset', { virtual: b.virtual, real: b.real });

@@ -39,12 +39,23 @@ function reason(r: RealStatus, now: number): string {
   return `${soft}last failure ${duration((now - Date.parse(r.lastFailure.at)) / 1000)} ago: ${printable(r.lastFailure.message)}`;
 }
 
+/** `41d left` / `EXPIRED 2d ago`, marked `!` when within certwarndays. */
+export function certText(r: RealStatus): string {
+  const c = r.cert;
+  if (!c) return '-';
+  const text = c.daysLeft < 0 ? `EXPIRED ${Math.abs(c.daysLeft)}d ago` : `${c.daysLeft}d left`;
+  return c.expiring && c.daysLeft >= 0 ? `${text}!` : text;
+}
+
 function virtualBlock(v: VirtualStatus, now: number): string[] {
   const proto = v.protocol === 'fwm' ? 'FWM' : v.protocol.toUpperCase();
   const head = `${proto} ${v.label}  ${v.scheduler}  ${v.service}, check ${v.checktype} every ${v.checkinterval}s${v.quiescent ? ', quiescent' : ''}  ${v.counts.up}/${v.reals.length} up${v.inKernel ? '' : '  (not in the kernel table)'}`;
-  const rows = [['HEALTH', 'REAL', 'KERNEL WEIGHT', 'FOR', 'LATENCY', 'CHECKED', 'REASON']];
+  // a CERT column only for services whose checks speak TLS (before REASON, the free-text column)
+  const tls = v.reals.some((r) => r.cert);
+  const withCert = (row: string[], cert: string): string[] => (tls ? [...row.slice(0, -1), cert, row.at(-1)!] : row);
+  const rows = [withCert(['HEALTH', 'REAL', 'KERNEL WEIGHT', 'FOR', 'LATENCY', 'CHECKED', 'REASON'], 'CERT')];
   for (const r of v.reals) {
-    rows.push([
+    rows.push(withCert([
       r.health === 'down' ? 'DOWN' : r.health,
       `${hp(r.address, r.port)} ${r.forward}`,
       r.kernelWeight === null ? '-' : String(r.kernelWeight),
@@ -52,13 +63,13 @@ function virtualBlock(v: VirtualStatus, now: number): string[] {
       r.lastLatencyMs === null ? '-' : `${r.lastLatencyMs}ms`,
       r.lastCheckAt ? `${duration((now - Date.parse(r.lastCheckAt)) / 1000)} ago` : '-',
       reason(r, now),
-    ]);
+    ], certText(r)));
   }
   if (v.fallback) {
     const f = v.fallback;
-    rows.push([f.active ? 'FALLBACK' : 'standby', `${hp(f.address, f.port)} ${f.forward}`, f.kernelWeight === null ? '-' : String(f.kernelWeight), '', '', '', f.active ? 'fallback server taking the traffic' : 'fallback server']);
+    rows.push(withCert([f.active ? 'FALLBACK' : 'standby', `${hp(f.address, f.port)} ${f.forward}`, f.kernelWeight === null ? '-' : String(f.kernelWeight), '', '', '', f.active ? 'fallback server taking the traffic' : 'fallback server'], ''));
   }
-  for (const o of v.others) rows.push(['draining', hp(o.address, o.port), String(o.weight), '', '', '', 'in the kernel, no longer in the configuration']);
+  for (const o of v.others) rows.push(withCert(['draining', hp(o.address, o.port), String(o.weight), '', '', '', 'in the kernel, no longer in the configuration'], ''));
   return [head, ...table(rows)];
 }
 

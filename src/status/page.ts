@@ -35,6 +35,7 @@ tr.real.up td:first-child{box-shadow:inset 4px 0 var(--up)}tr.real.down td:first
 td.why{overflow-wrap:anywhere}
 .downlist{background:var(--down-bg);border:1px solid #f1b5b5;color:#8e1b1b;border-radius:6px;padding:7px 12px;margin-bottom:14px;font-weight:600}
 tr.extra td{color:var(--mute)}
+.cert{margin-left:.6em;font-size:12px;color:var(--mute);white-space:nowrap}.cert.expiring{color:var(--down);font-weight:700}
 ol.transitions{list-style:none;margin:0;padding:0;background:#fff;border:1px solid var(--line);border-radius:6px}
 ol.transitions li{padding:5px 12px;border-bottom:1px solid #edf0f2;font-variant-numeric:tabular-nums}
 ol.transitions .to-down{color:var(--down);font-weight:700}ol.transitions .to-up{color:var(--up);font-weight:700}
@@ -62,13 +63,19 @@ function dur(s) {
 function ago(iso) { return iso ? dur((Date.now() - Date.parse(iso)) / 1000) + " ago" : "never"; }
 function hp(a, p) { return (a.indexOf(":") >= 0 ? "[" + a + "]" : a) + ":" + p; }
 function clock(iso) { return new Date(iso).toLocaleTimeString([], { hour12: false }); }
+function certSpan(c) {
+  if (!c) return null;
+  const e = el("span", "cert" + (c.expiring ? " expiring" : ""), c.daysLeft < 0 ? "TLS expired" : "TLS " + c.daysLeft + " d");
+  e.title = "TLS certificate " + c.subject + ", valid until " + c.notAfter;
+  return e;
+}
 function realRow(v, r) {
   const extra = (Date.now() - fetchedAt) / 1000;
   const why = r.health === "down" ? (r.lastMessage || "") :
     r.lastFailure ? "last failure " + ago(r.lastFailure.at) + ": " + r.lastFailure.message : (r.lastMessage || "");
   const tr = el("tr", "real " + r.health,
     el("td", null, el("span", "badge " + r.health, r.health)),
-    el("td", "addr", hp(r.address, r.port), " ", el("span", "mute", r.forward)),
+    el("td", "addr", hp(r.address, r.port), " ", el("span", "mute", r.forward), certSpan(r.cert)),
     el("td", "num weight", r.kernelWeight === null ? "—" : r.kernelWeight, el("span", "mute", " / " + r.weight)),
     el("td", "num", dur(r.inStateSeconds + extra)),
     el("td", "num", r.lastLatencyMs === null ? "—" : r.lastLatencyMs + " ms"),

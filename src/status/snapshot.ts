@@ -9,6 +9,7 @@ import type { Table } from '../ipvs/types.js';
 import { serviceKeyString } from '../ipvs/types.js';
 import { destKey, kernelPort, serviceKeyOf } from '../table/desired.js';
 import { version } from '../version.js';
+import { certStatus } from './cert.js';
 import { redactor, type Redact } from './redact.js';
 import type { DaemonView } from './daemon-view.js';
 import type { RealStatus, StatusSnapshot, TransitionRecord, VirtualStatus } from './types.js';
@@ -118,6 +119,7 @@ export class StatusCollector {
           lastLatencyMs: s.lastLatencyMs !== undefined ? Math.round(s.lastLatencyMs * 10) / 10 : null,
           lastMessage: s.lastMessage !== undefined ? this.redact(s.lastMessage) : null,
           lastFailure: b ? (this.lastFailure.get(b.binding.target.key) ?? null) : null,
+          cert: s.cert ? certStatus(s.cert, effective(d.config, v).certwarndays) : null,
         });
       }
       const fallback = fallbackOf(d.config, v, inKernel);

@@ -33,6 +33,20 @@ export interface RealStatus {
   lastMessage: string | null;
   /** the last failed check, even if the real is up again. */
   lastFailure: { message: string; at: string } | null;
+  /** the TLS certificate its last TLS check was shown (https, imaps, pops, ldaps); null: none seen. */
+  cert: CertStatus | null;
+}
+
+export interface CertStatus {
+  /** the certificate's subject CN. */
+  subject: string;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  fingerprint: string;
+  notAfter: string;
+  /** days until notAfter when the status was made, one decimal; negative once expired. */
+  daysLeft: number;
+  /** expired, or within certwarndays of expiry (when set). */
+  expiring: boolean;
 }
 
 export interface FallbackStatus {

@@ -1,5 +1,6 @@
 // service=imap / imaps (spec §6): greeting `* OK` (or `* PREAUTH`); with a login, LOGIN must be
 // answered OK; LOGOUT. The whole exchange is under negotiatetimeout.
+import { withPeerCert, type CertSink } from '../cert.js';
 import { down, runCheck, up } from '../deadline.js';
 import type { CheckResult, CheckTarget, Checker } from '../types.js';
 import { LineClient, printable, tlsOptionsFor } from './line-client.js';
@@ -11,12 +12,12 @@ function quoted(s: string): string {
   return `"${s.replace(/[\\"]/g, (ch) => `\\${ch}`)}"`;
 }
 
-async function imap(target: CheckTarget, useTls: boolean, signal: AbortSignal): Promise<CheckResult> {
+async function imap(target: CheckTarget, certs: CertSink | undefined, signal: AbortSignal): Promise<CheckResult> {
   const c = await LineClient.connect({
     host: target.host,
     port: target.port,
     signal,
-    ...(useTls ? { tls: tlsOptionsFor(target) } : {}),
+    ...(certs ? { tls: tlsOptionsFor(target), certs } : {}),
   });
   const greeting = await c.readLine();
   if (!/^\* (OK|PREAUTH)\b/i.test(greeting)) return down(`unexpected greeting: ${printable(greeting)}`);
@@ -35,9 +36,9 @@ async function imap(target: CheckTarget, useTls: boolean, signal: AbortSignal): 
 }
 
 export const imapChecker: Checker = {
-  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => imap(target, false, s)),
+  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => imap(target, undefined, s)),
 };
 
 export const imapsChecker: Checker = {
-  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => imap(target, true, s)),
+  check: (target, signal) => withPeerCert((certs) => runCheck(signal, target.negotiatetimeout, (s) => imap(target, certs, s))),
 };

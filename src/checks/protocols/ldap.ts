@@ -4,6 +4,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Client } from 'ldapts';
+import { withPeerCert, type CertSink } from '../cert.js';
 import { describeError, down, runCheck, up } from '../deadline.js';
 import { matchReceive } from '../receive.js';
 import type { CheckResult, CheckTarget, Checker } from '../types.js';
@@ -12,18 +13,22 @@ import { printable, tlsOptionsFor } from './line-client.js';
 
 const MAX_LDAP_BYTES = 256 * 1024;
 
-async function ldap(target: CheckTarget, secure: boolean, signal: AbortSignal): Promise<CheckResult> {
+async function ldap(target: CheckTarget, certs: CertSink | undefined, signal: AbortSignal): Promise<CheckResult> {
   const sockets = socketTracker(MAX_LDAP_BYTES, signal);
   const host = net.isIPv6(target.host) ? `[${target.host}]` : target.host;
   // No ldapts timeouts: runCheck's deadline closes our sockets, which fails pending operations,
   // while ldapts's own message timers would outlive a closed connection (they are not cleared).
+  const secure = certs !== undefined;
   const client = new Client({
     url: `${secure ? 'ldaps' : 'ldap'}://${host}:${target.port}`,
     strictDN: false,
     ...(secure ? { tlsOptions: tlsOptionsFor(target) } : {}),
     createConnection: ((port: number, h: string) => sockets.track(net.connect(port, h))) as typeof net.connect,
-    createSecureConnection: ((port: number, h: string, opts?: tls.ConnectionOptions) =>
-      sockets.track(tls.connect(port, h, opts))) as typeof tls.connect,
+    createSecureConnection: ((port: number, h: string, opts?: tls.ConnectionOptions) => {
+      const sock = tls.connect(port, h, opts);
+      certs?.watch(sock);
+      return sockets.track(sock);
+    }) as typeof tls.connect,
   });
   try {
     try {
@@ -56,9 +61,9 @@ async function ldap(target: CheckTarget, secure: boolean, signal: AbortSignal): 
 }
 
 export const ldapChecker: Checker = {
-  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => ldap(target, false, s)),
+  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => ldap(target, undefined, s)),
 };
 
 export const ldapsChecker: Checker = {
-  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => ldap(target, true, s)),
+  check: (target, signal) => withPeerCert((certs) => runCheck(signal, target.negotiatetimeout, (s) => ldap(target, certs, s))),
 };

@@ -3,6 +3,7 @@
 // bytes, so a hostile server can neither grow our memory nor keep a check past its signal.
 import net from 'node:net';
 import tls from 'node:tls';
+import type { CertSink } from '../cert.js';
 import type { CheckTarget } from '../types.js';
 
 export interface LineClientOptions {
@@ -10,6 +11,8 @@ export interface LineClientOptions {
   port: number;
   /** implicit TLS (pops, imaps); undefined = plain TCP. */
   tls?: tls.ConnectionOptions;
+  /** keeps the server's certificate once the TLS handshake is done. */
+  certs?: CertSink;
   /** aborting destroys the connection and fails every pending read. */
   signal: AbortSignal;
   /** longest accepted line in bytes, terminator included (default 8 KiB). */
@@ -82,6 +85,7 @@ export class LineClient {
       const sock = opts.tls
         ? tls.connect({ ...opts.tls, host: opts.host, port: opts.port })
         : net.connect({ host: opts.host, port: opts.port });
+      if (opts.certs && sock instanceof tls.TLSSocket) opts.certs.watch(sock);
       // The client exists from the start so bytes that arrive with the handshake are kept.
       const client = new LineClient(sock, opts.signal, opts);
       const upEvent = opts.tls ? 'secureConnect' : 'connect';

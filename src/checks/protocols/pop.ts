@@ -1,16 +1,17 @@
 // service=pop / pops (spec §6): greeting +OK; with a login, USER and PASS must be accepted; QUIT.
 // Fixes ldirectord's verified bug where a check without login was always up, even with nothing
 // listening: here the greeting is always required.
+import { withPeerCert, type CertSink } from '../cert.js';
 import { down, runCheck, up } from '../deadline.js';
 import type { CheckResult, CheckTarget, Checker } from '../types.js';
 import { LineClient, printable, tlsOptionsFor } from './line-client.js';
 
-async function pop(target: CheckTarget, useTls: boolean, signal: AbortSignal): Promise<CheckResult> {
+async function pop(target: CheckTarget, certs: CertSink | undefined, signal: AbortSignal): Promise<CheckResult> {
   const c = await LineClient.connect({
     host: target.host,
     port: target.port,
     signal,
-    ...(useTls ? { tls: tlsOptionsFor(target) } : {}),
+    ...(certs ? { tls: tlsOptionsFor(target), certs } : {}),
   });
   const refusal = async (line?: string): Promise<string | undefined> => {
     if (line !== undefined) c.send(line);
@@ -30,9 +31,9 @@ async function pop(target: CheckTarget, useTls: boolean, signal: AbortSignal): P
 }
 
 export const popChecker: Checker = {
-  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => pop(target, false, s)),
+  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => pop(target, undefined, s)),
 };
 
 export const popsChecker: Checker = {
-  check: (target, signal) => runCheck(signal, target.negotiatetimeout, (s) => pop(target, true, s)),
+  check: (target, signal) => withPeerCert((certs) => runCheck(signal, target.negotiatetimeout, (s) => pop(target, certs, s))),
 };
