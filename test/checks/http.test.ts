@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BODY_CAP, MAX_REDIRECTS, httpChecker } from '../../src/checks/http.js';
 import type { CheckTarget } from '../../src/checks/types.js';
+import { carriesCert, verdict } from './protocols/common.js';
 import { eventually, freeTcpPort, hasCommand, hasIpv6Loopback, listen, never, settles, silentTcpServer, target } from './helpers.js';
 
 const noIpv6 = (await hasIpv6Loopback()) ? false : '::1 cannot be bound here (IPv6 disabled)';
@@ -213,7 +214,8 @@ t.test('https', { skip: noOpenssl }, async (t) => {
 
   t.test('self-signed is accepted when sslverify is off; SNI is the virtualhost', async (t) => {
     const r = await httpChecker.check(secure({ virtualhost: 'www.example.com' }), never);
-    t.same(r, { ok: true, message: '200 OK' });
+    t.same(verdict(r), { ok: true, message: '200 OK' });
+    carriesCert(t, r, true, 'www.example.com');
     t.same(seen.at(-1), { method: 'GET', url: '/', host: 'www.example.com', servername: 'www.example.com' });
   });
 
@@ -229,6 +231,18 @@ t.test('https', { skip: noOpenssl }, async (t) => {
     t.equal(r.ok, false);
     t.match(r.message, /self[- ]signed/i);
     t.equal(seen.length, before, 'no request was sent over the untrusted connection');
+  });
+
+  t.test('a failed https check still carries the certificate of its handshake', async (t) => {
+    const failing = await serve(t, page('gone', 503), { tls });
+    const r = await httpChecker.check(secure({ port: failing.port }), never);
+    t.same(verdict(r), { ok: false, message: '503 Service Unavailable' });
+    carriesCert(t, r, true, 'www.example.com');
+  });
+
+  t.test('plain http carries no certificate', async (t) => {
+    const plain = await serve(t, page('Test Page'));
+    carriesCert(t, await httpChecker.check(web({ port: plain.port }), never), false);
   });
 
   t.test('https to a plain-http port fails, it does not hang', async (t) => {

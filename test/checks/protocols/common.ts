@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Test } from 'tap';
-import type { Checker, CheckTarget } from '../../../src/checks/types.js';
+import type { Checker, CheckResult, CheckTarget } from '../../../src/checks/types.js';
 import { selfSignedCert, tempDir } from '../../helpers/daemons/env.js';
 import { eventually, freeTcpPort, listen, never, settles, silentTcpServer, target } from '../helpers.js';
 
@@ -128,4 +128,19 @@ export function tcpFailures(t: Test, checker: Checker, over: Partial<CheckTarget
     t.match(r, { ok: false, message: /(more than|longer than) \d+ bytes/ });
     await closesItsConnections(t, before);
   });
+}
+
+/** A result's verdict without the certificate it carries. */
+export const verdict = (r: CheckResult): CheckResult => ({ ok: r.ok, message: r.message });
+
+/**
+ * A TLS check's result carries the server's certificate (the helpers' throw-away ones: CN=localhost,
+ * valid a day or two from now); a plain one carries none.
+ */
+export function carriesCert(t: Test, r: CheckResult, secure: boolean, subject = 'localhost'): void {
+  if (!secure) return void t.equal(r.cert, undefined, 'no certificate from a plain connection');
+  t.equal(r.cert?.subject, subject, 'the certificate of the handshake');
+  const left = ((r.cert?.notAfter ?? 0) - Date.now()) / 86_400_000;
+  t.ok(left > 0 && left <= 3, `its notAfter is the one openssl wrote (${left.toFixed(2)} days ahead)`);
+  t.match(r.cert?.fingerprint, /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/, 'a SHA-256 fingerprint');
 }

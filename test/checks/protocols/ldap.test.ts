@@ -4,7 +4,7 @@ import { ldapChecker, ldapsChecker } from '../../../src/checks/protocols/ldap.js
 import type { Checker, CheckTarget } from '../../../src/checks/types.js';
 import { slapdMissing, startSlapd } from '../../helpers/daemons/slapd.js';
 import { never, settles, target } from '../helpers.js';
-import { BOUND, tcpFailures } from './common.js';
+import { BOUND, carriesCert, tcpFailures, verdict } from './common.js';
 
 t.test('against slapd', { skip: slapdMissing() ?? false }, async (t) => {
   const ld = await startSlapd();
@@ -15,9 +15,11 @@ t.test('against slapd', { skip: slapdMissing() ?? false }, async (t) => {
   for (const [service, checker, port] of [['ldap', ldapChecker, ld.ldap], ['ldaps', ldapsChecker, ld.ldaps]] as const) {
     t.test(service, async (t) => {
       const base = { service, port } as const;
-      t.same(await run(checker, { ...base, request: '/' }), { ok: true, message: 'Success' }, 'anonymous bind, root DSE');
+      const r = await run(checker, { ...base, request: '/' });
+      t.same(verdict(r), { ok: true, message: 'Success' }, 'anonymous bind, root DSE');
+      carriesCert(t, r, service === 'ldaps');
       t.same(
-        await run(checker, { ...base, request: `/${ld.userDn}`, login: ld.userDn, passwd: ld.userPassword, receive: /^cn=health,/ }),
+        verdict(await run(checker, { ...base, request: `/${ld.userDn}`, login: ld.userDn, passwd: ld.userPassword, receive: /^cn=health,/ })),
         { ok: true, message: 'Success' },
         'simple bind, an entry whose DN matches receive',
       );
@@ -32,7 +34,7 @@ t.test('against slapd', { skip: slapdMissing() ?? false }, async (t) => {
         'a base that does not exist',
       );
       t.same(
-        await run(checker, { ...base, request: `/${ld.suffix}`, receive: /^ou=/ }),
+        verdict(await run(checker, { ...base, request: `/${ld.suffix}`, receive: /^ou=/ })),
         { ok: false, message: `Response mismatch: ${ld.suffix}` },
         'DN does not match receive',
       );

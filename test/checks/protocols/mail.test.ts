@@ -6,7 +6,7 @@ import type { Checker, CheckTarget } from '../../../src/checks/types.js';
 import { dovecotMissing, startDovecot } from '../../helpers/daemons/dovecot.js';
 import { jamnntpdMissing, startJamnntpd } from '../../helpers/daemons/jamnntpd.js';
 import { never, settles, target } from '../helpers.js';
-import { BOUND, closesItsConnections, scriptedServer, tcpFailures, tcpSockets } from './common.js';
+import { BOUND, carriesCert, closesItsConnections, scriptedServer, tcpFailures, tcpSockets, verdict } from './common.js';
 
 const run = (c: Checker, over: Partial<CheckTarget>) =>
   settles(c.check(target({ negotiatetimeout: 10, ...over }), never), BOUND);
@@ -25,8 +25,10 @@ t.test('against Dovecot', { skip: dovecotMissing() ?? false }, async (t) => {
   for (const [service, checker, port] of cases) {
     t.test(`${service} is up`, async (t) => {
       const base = { service: service as CheckTarget['service'], port };
-      t.same(await run(checker, base), { ok: true, message: 'Success' }, 'greeting only (no login)');
-      t.same(await run(checker, { ...base, ...login }), { ok: true, message: 'Success' }, 'good login');
+      const r = await run(checker, base);
+      t.same(verdict(r), { ok: true, message: 'Success' }, 'greeting only (no login)');
+      carriesCert(t, r, service.endsWith('s'));
+      t.same(verdict(await run(checker, { ...base, ...login })), { ok: true, message: 'Success' }, 'good login');
     });
   }
   for (const [service, checker, port] of cases) {
@@ -78,6 +80,8 @@ t.test('imaps: TLS handshake done, no greeting, times out', async (t) => {
   const port = await scriptedServer(t, () => undefined, true);
   const before = tcpSockets();
   const p = imapsChecker.check(target({ service: 'imaps', port, negotiatetimeout: 1 }), never);
-  t.same(await settles(p, BOUND), { ok: false, message: 'timeout after 1s' });
+  const r = await settles(p, BOUND);
+  t.same(verdict(r), { ok: false, message: 'timeout after 1s' });
+  carriesCert(t, r, true);
   await closesItsConnections(t, before);
 });
