@@ -91,6 +91,12 @@ export const CASES: Case[] = [
   { name: 'supervised prefix', text: 'supervisedx=yes\n', error: { line: 1, message: /supervised must be "yes" or "no"/ } },
   { name: 'readdquiescent', text: 'readdquiescent=YES\n', error: { line: 1, message: /readdquiescent must be "yes" or "no", got "YES" — values are case-sensitive/ } },
   { name: 'empty emailalert', text: 'emailalert=""\n', error: { line: 1, message: /emailalert needs at least one e-mail address/ } },
+  {
+    name: 'certwarndays (lvsd extension), global and per virtual', text: `certwarndays=30\n\n${V}${R}\tcertwarndays=0\n`,
+    ldirectord: { line: 1 }, deviation: 'lvsd extension: ldirectord does not look at certificates and does not know the directive',
+  },
+  { name: 'certwarndays not a number', text: 'certwarndays=two weeks\n', error: { line: 1, message: /certwarndays needs a whole number from 0 to 3650/ } },
+  { name: 'certwarndays too large', text: `\n${V}${R}\tcertwarndays=9999\n`, error: { line: 4, message: /certwarndays must be from 0 to 3650, got 9999/ } },
   { name: 'emailalertfreq without digits', text: 'emailalertfreq=hourly\n', error: { line: 1, message: /emailalertfreq needs a number of seconds/ } },
   { name: 'emailalertstatus unknown state', text: 'emailalertstatus=starting,sleeping\n', error: { line: 1, message: /invalid emailalertstatus value "sleeping"/ } },
   { name: 'emailalertstatus none with another', text: 'emailalertstatus=none,running\n', error: { line: 1, message: /"none" cannot be combined with "running"/ } },

@@ -4,51 +4,15 @@
 // certificate only, once, however many checks and reals show it; a renewed certificate that is
 // near expiry in turn is mailed again. `lvsd -t` refuses bad certwarndays values with file and line.
 import t from 'tap';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { daemon, runCli, TempDir, waitFor } from '../helpers/lvsd.js';
-import { hasCommand } from '../checks/helpers.js';
 import { startSmtp, type Received } from '../alerts/smtp.js';
 import { fetchStatus, queryControl } from '../../src/status/client.js';
 import type { RealStatus } from '../../src/status/types.js';
 import { metric, parseMetrics } from './helpers.js';
+import { httpsReal, makeCert, noOpenssl } from './tls-reals.js';
 
-const noOpenssl = hasCommand('openssl') ? false : 'openssl (Debian package openssl) is needed to make test certificates';
 const VIP = '127.0.143.100:443';
 const HOSTS = { nearA: '127.0.143.31', nearB: '127.0.143.32', far: '127.0.143.33' };
-
-interface Cert {
-  key: Buffer;
-  cert: Buffer;
-}
-
-function makeCert(dir: TempDir, name: string, cn: string, days: number): Cert {
-  const key = dir.file(`${name}.key`, '');
-  const cert = dir.file(`${name}.pem`, '');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', String(days),
-      '-subj', `/CN=${cn}`, '-keyout', key, '-out', cert],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(key), cert: readFileSync(cert) };
-}
-
-/** An https server answering OK on `host`; its certificate can be replaced while it runs. */
-async function httpsReal(t: { teardown(fn: () => unknown): void }, host: string, cert: Cert): Promise<{ addr: string; server: https.Server }> {
-  const server = https.createServer(cert, (_req, res) => res.end('OK'));
-  await new Promise<void>((ok, fail) => {
-    server.once('error', fail);
-    server.listen(0, host, () => ok());
-  });
-  t.teardown(() => {
-    server.closeAllConnections();
-    return new Promise<void>((r) => server.close(() => r()));
-  });
-  return { addr: `${host}:${(server.address() as AddressInfo).port}`, server };
-}
 
 const certMails = (mails: Received[]) => mails.filter((m) => m.subject.includes('TLS certificate'));
 

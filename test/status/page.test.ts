@@ -7,9 +7,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { weightsOf, waitFor, ROOT } from '../helpers/lvsd.js';
+import { TempDir } from '../helpers/lvsd.js';
 import { startLvsd, configText, VIP } from './helpers.js';
+import { httpsReal, makeCert, noOpenssl } from './tls-reals.js';
 
 const VIP2 = '127.0.0.101:443';
+/** an https service whose real's certificate expires in 3 days (certwarndays=14: shown red). */
+const VIP3 = '127.0.0.102:443';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(ROOT, 'test', 'status', '.output');
@@ -17,15 +21,19 @@ const RED_ROW = 'rgb(253, 226, 226)';
 const RED_BADGE = 'rgb(198, 40, 40)';
 const GREEN_ROW = 'rgb(231, 246, 236)';
 
-t.test('the status page turns a stopped real server red', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: install the Debian package chromium` }, async (t) => {
+t.test('the status page turns a stopped real server red', { skip: existsSync(CHROMIUM) ? noOpenssl : `${CHROMIUM} missing: install the Debian package chromium` }, async (t) => {
   const { chromium } = await import('playwright-core');
+  const certs = new TempDir();
+  t.teardown(() => certs.remove());
+  const tlsReal = await httpsReal(t, '127.0.0.84', makeCert(certs, 'near', 'shop.example.test', 3));
   // two virtual services sharing a real: its rows turn red in both
   const d = await startLvsd(t, ['127.0.0.81', '127.0.0.82', '127.0.0.83'], {
     fallbackHost: '127.0.0.80',
     args: ['--status-http', '127.0.0.1:0'],
     text: (reals, fallback) =>
       configText(reals, { extra: ['quiescent=yes'], fallback }) +
-      ['', `virtual=${VIP2}`, `\treal=${reals[0]!.addr} masq 5`, `\treal=${reals[1]!.addr} masq 5`, '\tchecktype=connect', '\tscheduler=rr', ''].join('\n'),
+      ['', `virtual=${VIP2}`, `\treal=${reals[0]!.addr} masq 5`, `\treal=${reals[1]!.addr} masq 5`, '\tchecktype=connect', '\tscheduler=rr', '',
+        `virtual=${VIP3}`, `\treal=${tlsReal.addr} masq 6`, '\tservice=https', '\treceive="OK"', '\tcertwarndays=14', ''].join('\n'),
   });
   const url = (await d.status()).http!.url;
   await waitFor('all reals up', async () => (await weightsOf(d.state, VIP, d.reals.map((r) => r.addr))).join() === '2,3,4');
@@ -50,14 +58,22 @@ t.test('the status page turns a stopped real server red', { skip: existsSync(CHR
 
   await page.goto(url);
   const row = (r: (typeof d.reals)[number], vip = VIP) => page.locator(`section[data-virtual="${vip}"] tr.real[data-real="${r.addr}"]`);
-  await page.waitForFunction(() => document.querySelectorAll('tr.real.up').length === 5, null, { timeout: 20000 });
+  await page.waitForFunction(() => document.querySelectorAll('tr.real.up').length === 6, null, { timeout: 20000 });
   const b = d.reals[1]!;
   t.equal(await row(b).evaluate((e) => getComputedStyle(e).backgroundColor), GREEN_ROW, 'a healthy real is green');
   t.same(
     await page.locator('tr.real td.weight').evaluateAll((tds) => tds.map((td) => td.firstChild?.textContent)),
-    ['2', '3', '4', '5', '5'],
+    ['2', '3', '4', '5', '5', '6'],
     'the weights the kernel has',
   );
+  // the https real's certificate: days left beside its address, red within certwarndays
+  const cert = page.locator(`section[data-virtual="${VIP3}"] tr.real[data-real="${tlsReal.addr}"] span.cert`);
+  await cert.waitFor({ timeout: 20000 });
+  t.match(await cert.textContent(), /^TLS [23]\.\d d$/, 'days left shown');
+  t.match(await cert.getAttribute('class'), /\bexpiring\b/, 'marked as expiring');
+  t.equal(await cert.evaluate((e) => getComputedStyle(e).color), RED_BADGE, 'in red');
+  t.match(await cert.getAttribute('title'), /shop\.example\.test, valid until \d{4}-/, 'which certificate, until when');
+  t.equal(await page.locator('span.cert').count(), 1, 'only reals checked over TLS have one');
 
   await b.stop();
   await row(b).and(page.locator('.down')).waitFor({ timeout: 20000 });
