@@ -322,7 +322,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
   const onRole = (e: DaemonEvents['role'][0]) => {
     enqueue({ kind: 'role', message: roleMessage(e), status: daemonState, at: e.at });
   };
-  // certwarndays (./cert-watch.ts decides when): to the virtual service's recipients
+  // certwarndays (health/cert-watch.ts decides when): to the virtual service's recipients
   const onCert = (e: DaemonEvents['cert-expiring'][0]) => {
     enqueue({ kind: 'cert-expiring', message: e.message, subject: e.subject, virtual: e.virtual, status: daemonState, at: e.at });
   };

@@ -3,7 +3,7 @@
 import { attachLogger, type LvsdLogger } from '../log/logger.js';
 import { attachMonitorFiles } from '../log/monitorfile.js';
 import { attachMailer, type VirtualState } from '../alerts/mailer.js';
-import { attachCertWatch } from '../alerts/cert-watch.js';
+import { attachCertWatch } from '../health/cert-watch.js';
 import { attachNotify } from '../systemd/notify.js';
 import type { Config, VirtualService } from '../config/model.js';
 import { effective } from '../config/effective.js';

@@ -1,6 +1,6 @@
 // The once-per-certificate rule of certwarndays (the pure part; cert-expiry.test.ts runs it in the daemon).
 import t from 'tap';
-import { CertWarnings } from '../../src/alerts/cert-watch.js';
+import { CertWarnings } from '../../src/health/cert-watch.js';
 import { daysLeft } from '../../src/checks/cert.js';
 import type { CertInfo } from '../../src/checks/types.js';
 

@@ -1,5 +1,5 @@
-// certwarndays: a real's TLS certificate coming near its expiry is said once — logged, and
-// mailed through the alert machinery — per certificate (its fingerprint) and virtual service,
+// certwarndays: a real's TLS certificate coming near its expiry is said once — logged, and as a
+// `cert-expiring` event that alerts/mailer.ts mails — per certificate (its fingerprint) and virtual service,
 // not on every check. A renewed certificate is another certificate: it is warned about again
 // when it in turn nears expiry. What was warned is kept in memory only: a restart warns once more.
 import { daysLeft } from '../checks/cert.js';
@@ -7,7 +7,7 @@ import type { CertInfo } from '../checks/types.js';
 import { effective, hostPort, virtualId, virtualLabel } from '../config/effective.js';
 import type { Config } from '../config/model.js';
 import type { DaemonBus, DaemonEvents } from '../events/index.js';
-import type { Binding } from '../health/targets.js';
+import type { Binding } from './targets.js';
 
 /** Certificates remembered per virtual service beyond its reals' count (a real may alternate). */
 const SLACK = 8;
