@@ -45,9 +45,12 @@ export interface CertWatchOptions {
 /** Listen to finished checks; emit `cert-expiring` (and a log line) when a certificate nears expiry. */
 export function attachCertWatch(bus: DaemonBus, opts: CertWatchOptions): () => void {
   const warnings = new CertWarnings();
+  // Only while running: a warning found at start or during a reload would be filtered by
+  // emailalertstatus=running and then never mailed; checks go on, so the next one after that warns.
+  let running = false;
   const onCheck = (e: DaemonEvents['check'][0]) => {
     const cert = e.result.cert;
-    if (!cert) return;
+    if (!cert || !running) return;
     const config = opts.config();
     for (const b of opts.bindingsFor(e.key)) {
       const v = b.virtual;
@@ -60,7 +63,10 @@ export function attachCertWatch(bus: DaemonBus, opts: CertWatchOptions): () => v
       bus.emit('cert-expiring', { virtual: v, real: b.real, cert, daysLeft: left, message, subject, at: Date.now() });
     }
   };
-  const onState = (e: DaemonEvents['state'][0]) => warnings.keepOnly(new Set(e.config.virtuals.map(virtualId)));
+  const onState = (e: DaemonEvents['state'][0]) => {
+    running = e.state === 'running';
+    warnings.keepOnly(new Set(e.config.virtuals.map(virtualId)));
+  };
   bus.on('check', onCheck);
   bus.on('state', onState);
   return () => {

@@ -33,6 +33,8 @@ t.test('days left in status and metrics; one warning mail per certificate', { sk
     'negotiatetimeout=10',
     'emailalert=ops@example.test',
     `smtp=127.0.0.1:${smtp.port}`,
+    // the first checks run while starting: their warning must still come, once running
+    'emailalertstatus=running',
     // the global value is overridden by the virtual's
     'certwarndays=2',
     '',
@@ -99,6 +101,7 @@ t.test('days left in status and metrics; one warning mail per certificate', { sk
   t.match(mail.subject, /^\[shop\] TLS certificate of real server 127\.0\.143\.3[12]:\d+ \(127\.0\.143\.100:443\) expires in [23]\.\d days: near\.example\.test, not after /);
   t.same(mail.rcptTo, ['ops@example.test'], 'the alert recipients');
   t.match(mail.body, /^Log-Message: \[shop\] TLS certificate of real server /m);
+  t.match(mail.body, /^Daemon-Status: running$/m);
   t.notMatch(mail.subject, 'far.example.test');
   const warned = d.lvsd.out.split('\n').filter((l) => l.includes('TLS certificate of real server') && !l.includes('emailalert:'));
   t.equal(warned.length, 1, 'logged once (besides the mail log line)');
