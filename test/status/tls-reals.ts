@@ -2,9 +2,9 @@
 // lifetime, and a server that answers OK with it (and can be given another while it runs).
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hasCommand } from '../checks/helpers.js';
+import { selfSignedCert } from '../helpers/daemons/env.js';
 import type { TempDir } from '../helpers/lvsd.js';
 
 export const noOpenssl = hasCommand('openssl') ? false : 'openssl (Debian package openssl) is needed to make test certificates';
@@ -14,17 +14,10 @@ export interface Cert {
   cert: Buffer;
 }
 
-/** A self-signed P-256 certificate for CN=`cn`, valid `days` from now. */
+/** A self-signed certificate for CN=`cn`, valid `days` from now. */
 export function makeCert(dir: TempDir, name: string, cn: string, days: number): Cert {
-  const key = dir.file(`${name}.key`, '');
-  const cert = dir.file(`${name}.pem`, '');
-  execFileSync(
-    'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', String(days),
-      '-subj', `/CN=${cn}`, '-keyout', key, '-out', cert],
-    { stdio: 'ignore' },
-  );
-  return { key: readFileSync(key), cert: readFileSync(cert) };
+  const files = selfSignedCert(dir.path, { cn, days, name });
+  return { key: readFileSync(files.key), cert: readFileSync(files.cert) };
 }
 
 /** An https server answering OK on `host` (any free port); closed at teardown. */

@@ -28,14 +28,18 @@ export function tempDir(prefix: string): { dir: string; remove: () => void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A self-signed P-256 certificate for CN=localhost: { cert, key } file paths in `dir`. */
-export function selfSignedCert(dir: string): { cert: string; key: string } {
-  const cert = path.join(dir, 'cert.pem');
-  const key = path.join(dir, 'key.pem');
+/**
+ * A self-signed P-256 certificate, CN=localhost valid 2 days unless told otherwise:
+ * { cert, key } file paths in `dir` (named after `name` when given).
+ */
+export function selfSignedCert(dir: string, opts: { cn?: string; days?: number; name?: string } = {}): { cert: string; key: string } {
+  const cn = opts.cn ?? 'localhost';
+  const cert = path.join(dir, `${opts.name ?? 'cert'}.pem`);
+  const key = path.join(dir, `${opts.name ? `${opts.name}.key` : 'key.pem'}`);
   execFileSync(
     'openssl',
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-days', '2'],
+      '-subj', `/CN=${cn}`, '-addext', `subjectAltName=DNS:${cn}`, '-days', String(opts.days ?? 2)],
     { stdio: 'ignore' },
   );
   chmodSync(key, 0o644); // read by daemons after they drop privileges; a throw-away key
