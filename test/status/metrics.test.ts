@@ -102,7 +102,9 @@ t.test('metrics and status.json follow health, IPVS failures and reloads', async
   t.match(bad.lastReload, { ok: false, error: /chekinterval/ });
 
   // a good reload that drops b and moves the listener to another address
-  writeFileSync(d.cfg, configText([a], { extra: ['quiescent=yes', 'statushttp=127.0.0.2:0'], fallback: d.fallback }));
+  // checkinterval=60 keeps b draining a minute (a drain lasts one check interval, at least 5 s):
+  // a loaded machine may take longer than 5 s from the reload to the first status below
+  writeFileSync(d.cfg, configText([a], { extra: ['quiescent=yes', 'statushttp=127.0.0.2:0'], fallback: d.fallback, virtualExtra: ['checkinterval=60'] }));
   // the CLI option wins over the file: restart-free check that it still does after a reload
   d.lvsd.child.kill('SIGHUP');
   await waitFor('good reload counted', async () => metric(await scrape(), 'lvsd_config_reloads_total', { result: 'success' }) === 1);
