@@ -63,6 +63,8 @@ export interface CheckResult {
   ok: boolean;
   /** short human reason: HTTP status line, "Connection refused", "timeout after 5s", "Success". */
   message: string;
+  /** external checks: the first line of the program's output (read as agent words with agentoutput=yes). */
+  output?: string;
 }
 
 export interface Checker {

@@ -39,8 +39,8 @@ export const POOL_DIRECTIVES = ['rise', 'slowstart'] as const;
 const MAX_RISE = 100_000;
 /** slowstart: at most a day. */
 const MAX_SLOWSTART = 86_400;
-/** lvsd additions inside a virtual section. */
-export const LVSD_VIRTUAL_DIRECTIVES = ['announcethreshold'] as const;
+/** lvsd additions inside a virtual section (agent weights: README "Agent weights"). */
+export const LVSD_VIRTUAL_DIRECTIVES = ['announcethreshold', 'agentport', 'agentinterval', 'agentsend', 'agentoutput'] as const;
 /** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
 export const SYNC_OPTIONS = ['syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen'] as const;
 /** The sync daemon's numeric settings and their bounds (syncmaxlen: ipvsadm's own, 65535 less the
@@ -278,7 +278,7 @@ function absolutePath(st: ParseState, line: number, name: string, value: string)
 }
 
 /** A whole number in [min, max], the whole value (a CR or a trailing word is refused). */
-function wholeNumber(st: ParseState, line: number, name: string, value: string, min: number, max: number): number {
+export function wholeNumber(st: ParseState, line: number, name: string, value: string, min: number, max: number): number {
   if (!/^\d{1,6}$/.test(value)) {
     const hint = /^\d+[ \t\r]+$/.test(value) ? exactHint(value, [value.trim()]) : '';
     return st.fail(line, `${name} needs a whole number from ${min} to ${max}, got ${show(value)}${hint}`);

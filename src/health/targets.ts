@@ -20,6 +20,8 @@ export interface Binding {
   rise: number;
   /** seconds its weight ramps over when it returns from down (slowstart=; 0: none). */
   slowstart: number;
+  /** agentport=: the agent probe of this real and its interval (seconds). */
+  agent?: { target: CheckTarget; interval: number };
 }
 
 /** A binding's id: `<virtual id>/<ip:port>`. */
@@ -80,19 +82,36 @@ export function checkTargetFor(cfg: Config, v: VirtualService, r: RealServer, me
     negotiateEvery: v.negotiateEvery,
     sslverify: cfg.global.sslverify ?? false,
   };
-  return { key: targetKey(base, receive, eff.checkinterval, memo), ...base };
+  return { key: targetKey(base, receive, eff.checkinterval, memo, agentKey(cfg, v, r)), ...base };
+}
+
+/** agentport=: the agent probe of a real, a connect-shaped target the agent checker reads. */
+export function agentTargetFor(cfg: Config, v: VirtualService, r: RealServer): CheckTarget | undefined {
+  if (v.agentport === undefined) return undefined;
+  const t = checkTargetFor(cfg, v, r);
+  return { ...t, key: agentKey(cfg, v, r)!, checktype: 'connect', service: 'none', port: v.agentport, request: v.agentsend ?? '', receive: undefined };
+}
+
+/** One agent per real address, port, text sent, timeout and interval: equal ones are probed once. */
+function agentKey(cfg: Config, v: VirtualService, r: RealServer): string | undefined {
+  if (v.agentport === undefined) return undefined;
+  const eff = effective(cfg, v);
+  const digest = createHash('sha256').update(JSON.stringify([v.agentsend ?? '', eff.checktimeout, v.agentinterval ?? eff.checkinterval])).digest('hex').slice(0, 12);
+  return `agent:${hostPort(r.address, v.agentport)}#${digest}`;
 }
 
 /**
  * A readable key (`negotiate:http:tcp:127.0.0.2:80`) plus a digest of everything else that
  * changes what the check does. Secrets only enter the digest, never the readable part.
  */
-function targetKey(t: Omit<CheckTarget, 'key'>, receive: string, interval: number, memo?: TargetMemo): string {
+function targetKey(t: Omit<CheckTarget, 'key'>, receive: string, interval: number, memo?: TargetMemo, agent?: string): string {
   const external = t.checktype === 'external' || t.checktype === 'external-perl';
   const input = JSON.stringify([
     t.request, receive, t.virtualhost, t.httpmethod, t.login, t.passwd, t.database, t.secret,
     t.checkcommand, t.checkcount, t.checktimeout, t.negotiatetimeout, t.negotiateEvery, t.sslverify,
     interval, external ? [t.vip, t.vport, t.rport] : null,
+    // a check whose real an agent can hold down is not shared with reals no agent speaks for
+    ...(agent ? [agent] : []),
   ]);
   let digest = memo?.digests.get(input);
   if (digest === undefined) {
@@ -123,6 +142,7 @@ export function bindingsOf(cfg: Config): Binding[] {
         failurecount: eff.failurecount,
         rise: eff.rise,
         slowstart: eff.slowstart,
+        ...(v.agentport !== undefined ? { agent: { target: agentTargetFor(cfg, v, r)!, interval: v.agentinterval ?? eff.checkinterval } } : {}),
       });
     }
   }

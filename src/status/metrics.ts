@@ -41,6 +41,8 @@ export class StatusMetrics {
     rampLeft: this.gauge('lvsd_real_slowstart_seconds_left', 'seconds left of a slow-start ramp (present only during a ramp)', ['virtual', 'real']),
     since: this.gauge('lvsd_real_state_since_timestamp_seconds', 'when the real server entered its current health', ['virtual', 'real']),
     latency: this.gauge('lvsd_real_check_latency_seconds', 'duration of the last check of the real server', ['virtual', 'real']),
+    agentWeight: this.gauge('lvsd_real_agent_weight', "the weight the real's agent asks for (0 for drain, down, maint)", ['virtual', 'real', 'state']),
+    agentFailing: this.gauge('lvsd_real_agent_failing', "1 while the real's agent gives no usable reply (its last word stands)", ['virtual', 'real']),
     fallback: this.gauge('lvsd_fallback_active', '1 when the fallback server is in the kernel table', ['virtual']),
     checkDuration: new Histogram({
       name: 'lvsd_check_duration_seconds',
@@ -131,7 +133,7 @@ export class StatusMetrics {
     const snap = this.collector?.snapshot();
     if (snap) {
       const m = this.m;
-      for (const g of [m.state, m.syncDaemon, m.bgpAnnounced, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.fallback]) g.reset();
+      for (const g of [m.state, m.syncDaemon, m.bgpAnnounced, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.fallback, m.agentWeight, m.agentFailing]) g.reset();
       for (const s of STATES) m.state.set({ state: s }, s === snap.lvsd.state ? 1 : 0);
       for (const r of ROLES) m.role.set({ role: r }, r === snap.role ? 1 : 0);
       for (const d of snap.sync.daemons ?? []) m.syncDaemon.set({ state: d.state, ifname: d.ifname, syncid: String(d.syncid) }, 1);
@@ -154,6 +156,10 @@ export class StatusMetrics {
           }
           m.since.set(l, Date.parse(r.since) / 1000);
           if (r.lastLatencyMs !== null) m.latency.set(l, r.lastLatencyMs / 1000);
+          if (r.agent) {
+            m.agentWeight.set({ ...l, state: r.agent.state }, r.agent.weight);
+            m.agentFailing.set(l, r.agent.error ? 1 : 0);
+          }
         }
         if (v.fallback) m.fallback.set({ virtual: v.id }, v.fallback.active ? 1 : 0);
       }

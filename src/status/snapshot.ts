@@ -11,6 +11,7 @@ import { destKey, kernelPort, serviceKeyOf } from '../table/desired.js';
 import { version } from '../version.js';
 import { redactor, type Redact } from './redact.js';
 import type { DaemonView } from './daemon-view.js';
+import type { Binding } from '../health/targets.js';
 import type { RealStatus, StatusSnapshot, TransitionRecord, VirtualStatus } from './types.js';
 
 export interface CollectorOptions {
@@ -81,6 +82,14 @@ export class StatusCollector {
     return this.redactFor.redact(text);
   };
 
+  /** `{ agent }` for a real an agent speaks for, its texts masked; else nothing. */
+  private agentOf(b: Binding | undefined): Pick<RealStatus, 'agent'> {
+    const a = b && this.daemon.agents?.view(b);
+    if (!a) return {};
+    const error = a.error && { ...a.error, message: this.redact(a.error.message) };
+    return { agent: { ...a, reply: a.reply === null ? null : this.redact(a.reply), error } };
+  }
+
   snapshot(): StatusSnapshot {
     const d = this.daemon;
     const known = d.reconciler.known;
@@ -118,6 +127,7 @@ export class StatusCollector {
           lastLatencyMs: s.lastLatencyMs !== undefined ? Math.round(s.lastLatencyMs * 10) / 10 : null,
           lastMessage: s.lastMessage !== undefined ? this.redact(s.lastMessage) : null,
           lastFailure: b ? (this.lastFailure.get(b.binding.target.key) ?? null) : null,
+          ...this.agentOf(b?.binding),
         });
       }
       const fallback = fallbackOf(d.config, v, inKernel);

@@ -5,6 +5,7 @@ import type { DaemonState, Health, Role } from '../events/index.js';
 import type { Forward } from '../config/model.js';
 import type { SyncDaemon } from '../ipvs/types.js';
 import type { BgpStatus } from '../announce/announcer.js';
+import type { AgentView } from '../health/agent-weights.js';
 
 export interface RealStatus {
   address: string;
@@ -33,6 +34,8 @@ export interface RealStatus {
   lastMessage: string | null;
   /** the last failed check, even if the real is up again. */
   lastFailure: { message: string; at: string } | null;
+  /** agentport= or agentoutput=: the agent's last reply, its word and the weight it asks for. */
+  agent?: AgentView;
 }
 
 export interface FallbackStatus {
