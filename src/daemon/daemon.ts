@@ -86,7 +86,7 @@ export class Daemon {
     this.scheduler = new Scheduler({
       checkerFor: opts.checkerFor,
       onResult: (key, result, latencyMs) => this.onResult(key, result, latencyMs),
-      preCheck: (t) => this.maintenance(t) ?? this.agents.holdFor(t.key),
+      preCheck: (t) => this.maintenance(t) ?? this.agents.holdBeforeCheck(t.key),
       maxJitterMs: opts.maxJitterMs,
       onForget: opts.forgetTarget,
     });

@@ -127,6 +127,14 @@ export class AgentWeights {
     return s ? holdOf(s) : undefined;
   }
 
+  /**
+   * The hold that spares running this check at all (an agent probe's word). An external check
+   * that is its own agent (agentoutput) must run: its next output is the only way out of a hold.
+   */
+  holdBeforeCheck(checkKey: string): string | undefined {
+    return this.byCheck.get(checkKey) === checkKey ? undefined : this.holdFor(checkKey);
+  }
+
   /** The agent's say on an up real's weight (a WeightStage). */
   readonly stage = (b: Binding, weight: number): number => {
     const source = agentSource(b);

@@ -88,6 +88,7 @@ t.test('down, fail, stopped and maint hold the real out; up and ready lift the h
   t.equal(agents.holdFor(check), undefined);
   t.same(say('down #disk full'), { hold: true, weight: true });
   t.equal(agents.holdFor(check), 'agent says down (disk full)');
+  t.equal(agents.holdBeforeCheck(check), 'agent says down (disk full)', 'a held real is not even checked');
   t.match(agents.view(a1), { state: 'down', weight: 0 });
   t.match(logs.pop(), /^warn Real server 10\.1\.1\.1:80 \(tcp:10\.0\.0\.1:80\): agent says down \(disk full\): held down until it says up/);
   t.same(say('up'), { hold: true, weight: true });
