@@ -17,7 +17,7 @@ export function programChecker(argv: (t: CheckTarget) => [string, ...string[]]):
         const [file, ...args] = argv(target);
         const outcome = await runProcessGroup(file, args, s);
         const result = outcome.code === 0 ? up('Success') : down(describeOutcome(outcome));
-        const output = firstLine(outcome.output);
+        const output = target.agentoutput ? firstLine(outcome.output) : undefined;
         return output ? { ...result, output } : result;
       }),
   };

@@ -57,6 +57,8 @@ export interface CheckTarget {
   negotiateEvery?: number;
   /** verify TLS certificates (lvsd extension; default off as in ldirectord). */
   sslverify: boolean;
+  /** external checks: return the program's first output line (agentoutput=yes). */
+  agentoutput?: boolean;
 }
 
 export interface CheckResult {

@@ -81,6 +81,7 @@ export function checkTargetFor(cfg: Config, v: VirtualService, r: RealServer, me
     negotiatetimeout: eff.negotiatetimeout,
     negotiateEvery: v.negotiateEvery,
     sslverify: cfg.global.sslverify ?? false,
+    ...(v.agentoutput ? { agentoutput: true } : {}),
   };
   return { key: targetKey(base, receive, eff.checkinterval, memo, agentKey(cfg, v, r)), ...base };
 }
