@@ -3,13 +3,12 @@
 import type { Config } from '../config/model.js';
 import { effective, virtualLabel } from '../config/effective.js';
 import { loadConfig } from '../config/load.js';
-import type { Checker, CheckTarget } from '../checks/types.js';
+import type { Checker, CheckResult, CheckTarget } from '../checks/types.js';
 import type { IpvsDriver, Table } from '../ipvs/types.js';
 import { serviceKeyString } from '../ipvs/types.js';
 import { HealthBook } from '../health/book.js';
 import { AgentWeights } from '../health/agent-weights.js';
 import { agentChecker } from '../checks/agent.js';
-import type { CheckResult } from '../checks/types.js';
 import { Maintenance } from '../health/maintenance.js';
 import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
 import { bindingId, bindingsOf, type Binding } from '../health/targets.js';
