@@ -83,21 +83,30 @@ export function checkTargetFor(cfg: Config, v: VirtualService, r: RealServer, me
     sslverify: cfg.global.sslverify ?? false,
     ...(v.agentoutput ? { agentoutput: true } : {}),
   };
-  return { key: targetKey(base, receive, eff.checkinterval, memo, agentKey(cfg, v, r)), ...base };
+  return { key: targetKey(base, receive, eff.checkinterval, memo, agentKey(cfg, v, r, memo)), ...base };
 }
 
-/** agentport=: the agent probe of a real, a connect-shaped target the agent checker reads. */
-export function agentTargetFor(cfg: Config, v: VirtualService, r: RealServer): CheckTarget | undefined {
-  if (v.agentport === undefined) return undefined;
-  const t = checkTargetFor(cfg, v, r);
-  return { ...t, key: agentKey(cfg, v, r)!, checktype: 'connect', service: 'none', port: v.agentport, request: v.agentsend ?? '', receive: undefined };
+/**
+ * agentport=: the agent probe of a real (`check` is its check target), a connect-shaped target
+ * the agent checker reads: host, agentport, agentsend, checktimeout.
+ */
+export function agentOf(cfg: Config, v: VirtualService, r: RealServer, check: CheckTarget, memo?: TargetMemo): Binding['agent'] {
+  const key = agentKey(cfg, v, r, memo);
+  if (key === undefined || v.agentport === undefined) return undefined;
+  const target: CheckTarget = { ...check, key, checktype: 'connect', service: 'none', port: v.agentport, request: v.agentsend ?? '', receive: undefined };
+  return { target, interval: v.agentinterval ?? effective(cfg, v).checkinterval };
 }
 
 /** One agent per real address, port, text sent, timeout and interval: equal ones are probed once. */
-function agentKey(cfg: Config, v: VirtualService, r: RealServer): string | undefined {
+function agentKey(cfg: Config, v: VirtualService, r: RealServer, memo?: TargetMemo): string | undefined {
   if (v.agentport === undefined) return undefined;
   const eff = effective(cfg, v);
-  const digest = createHash('sha256').update(JSON.stringify([v.agentsend ?? '', eff.checktimeout, v.agentinterval ?? eff.checkinterval])).digest('hex').slice(0, 12);
+  const input = JSON.stringify(['agent', v.agentsend ?? '', eff.checktimeout, v.agentinterval ?? eff.checkinterval]);
+  let digest = memo?.digests.get(input);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(input).digest('hex').slice(0, 12);
+    memo?.digests.set(input, digest);
+  }
   return `agent:${hostPort(r.address, v.agentport)}#${digest}`;
 }
 
@@ -134,16 +143,18 @@ export function bindingsOf(cfg: Config): Binding[] {
       // A real listed twice in one virtual is one IPVS destination (ldirectord: one id).
       if (seen.has(id)) continue;
       seen.add(id);
+      const target = checkTargetFor(cfg, v, r, memo);
+      const agent = agentOf(cfg, v, r, target, memo);
       out.push({
         id,
         virtual: v,
         real: r,
-        target: checkTargetFor(cfg, v, r, memo),
+        target,
         checkinterval: eff.checkinterval,
         failurecount: eff.failurecount,
         rise: eff.rise,
         slowstart: eff.slowstart,
-        ...(v.agentport !== undefined ? { agent: { target: agentTargetFor(cfg, v, r)!, interval: v.agentinterval ?? eff.checkinterval } } : {}),
+        ...(agent ? { agent } : {}),
       });
     }
   }
