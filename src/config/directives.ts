@@ -39,7 +39,7 @@ export const POOL_DIRECTIVES = ['rise', 'slowstart'] as const;
 const MAX_RISE = 100_000;
 /** slowstart: at most a day. */
 const MAX_SLOWSTART = 86_400;
-/** lvsd additions inside a virtual section (agent weights: README "Agent weights"). */
+/** lvsd additions inside a virtual section (agent weights: README "Pool policy: agent weights"). */
 export const LVSD_VIRTUAL_DIRECTIVES = ['announcethreshold', 'agentport', 'agentinterval', 'agentsend', 'agentoutput'] as const;
 /** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
 export const SYNC_OPTIONS = ['syncid', 'syncstate', 'syncgroup', 'syncport', 'syncttl', 'syncmaxlen'] as const;

@@ -154,7 +154,7 @@ export interface VirtualService {
   /** share of the pool's configured weight that must be healthy to announce the address (0..1;
    * undefined: any healthy real with weight > 0; 0: always while lvsd runs). */
   announcethreshold?: number;
-  // agent weights (lvsd extension, README "Agent weights")
+  // agent weights (lvsd extension, README "Pool policy: agent weights")
   /** the TCP port of the reals' agents (HAProxy's agent-check protocol); unset: no agent. */
   agentport?: number;
   /** seconds between two agent probes (default: checkinterval). */
