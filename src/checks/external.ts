@@ -16,9 +16,16 @@ export function programChecker(argv: (t: CheckTarget) => [string, ...string[]]):
       runCheck(signal, target.checktimeout, async (s) => {
         const [file, ...args] = argv(target);
         const outcome = await runProcessGroup(file, args, s);
-        return outcome.code === 0 ? up('Success') : down(describeOutcome(outcome));
+        const result = outcome.code === 0 ? up('Success') : down(describeOutcome(outcome));
+        const output = target.agentoutput ? firstLine(outcome.output) : undefined;
+        return output ? { ...result, output } : result;
       }),
   };
+}
+
+/** The program's first non-empty output line, trimmed and cut to 200 characters. */
+function firstLine(output: string): string | undefined {
+  return output.split('\n').map((l) => l.trim()).find(Boolean)?.slice(0, 200);
 }
 
 export const externalChecker: Checker = programChecker((t) => [t.checkcommand, ...externalArgs(t)]);

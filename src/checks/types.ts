@@ -57,6 +57,8 @@ export interface CheckTarget {
   negotiateEvery?: number;
   /** verify TLS certificates (lvsd extension; default off as in ldirectord). */
   sslverify: boolean;
+  /** external checks: return the program's first output line (agentoutput=yes). */
+  agentoutput?: boolean;
 }
 
 /** The leaf certificate a TLS check was shown (https, imaps, pops, ldaps). */
@@ -75,6 +77,8 @@ export interface CheckResult {
   message: string;
   /** the peer certificate, when the check completed a TLS handshake (whatever its verdict). */
   cert?: CertInfo;
+  /** external checks: the first line of the program's output (read as agent words with agentoutput=yes). */
+  output?: string;
 }
 
 export interface Checker {

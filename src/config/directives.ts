@@ -39,8 +39,8 @@ export const POOL_DIRECTIVES = ['rise', 'slowstart', 'certwarndays'] as const;
 const MAX_RISE = 100_000;
 /** slowstart: at most a day. */
 const MAX_SLOWSTART = 86_400;
-/** lvsd additions inside a virtual section. */
-export const LVSD_VIRTUAL_DIRECTIVES = ['announcethreshold'] as const;
+/** lvsd additions inside a virtual section (announce, agent weights). */
+export const LVSD_VIRTUAL_DIRECTIVES = ['announcethreshold', 'agentport', 'agentinterval', 'agentsend', 'agentoutput'] as const;
 /** certwarndays: at most ten years ahead. */
 const MAX_CERT_WARN_DAYS = 3650;
 /** The sync daemon's settings besides syncinterface: without it they have nothing to act on. */
@@ -283,7 +283,7 @@ function absolutePath(st: ParseState, line: number, name: string, value: string)
 }
 
 /** A whole number in [min, max], the whole value (a CR or a trailing word is refused). */
-function wholeNumber(st: ParseState, line: number, name: string, value: string, min: number, max: number): number {
+export function wholeNumber(st: ParseState, line: number, name: string, value: string, min: number, max: number): number {
   if (!/^\d{1,6}$/.test(value)) {
     const hint = /^\d+[ \t\r]+$/.test(value) ? exactHint(value, [value.trim()]) : '';
     return st.fail(line, `${name} needs a whole number from ${min} to ${max}, got ${show(value)}${hint}`);

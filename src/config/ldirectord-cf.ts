@@ -16,7 +16,7 @@ const QUOTED = new Set(['request', 'receive', 'login', 'passwd', 'database', 'se
 /** Global directives whose value must be in double quotes. */
 const QUOTED_GLOBAL = new Set(['callback', 'logfile']);
 /** Quotes are stripped when present (virtual section only). */
-const OPTIONAL_QUOTES = new Set(['checkcommand', 'fallbackcommand', 'monitorfile']);
+const OPTIONAL_QUOTES = new Set(['checkcommand', 'fallbackcommand', 'monitorfile', 'agentsend']);
 
 const ASSIGN = new RegExp(`^([A-Za-z0-9_]+)${WS}*=${WS}*(.*)`, 's');
 const HEADER = new RegExp(`^virtual(6)?${WS}*=${WS}*(.*)`, 's');

@@ -156,6 +156,15 @@ export interface VirtualService {
   /** share of the pool's configured weight that must be healthy to announce the address (0..1;
    * undefined: any healthy real with weight > 0; 0: always while lvsd runs). */
   announcethreshold?: number;
+  // agent weights (lvsd extension, README "Pool policy: agent weights")
+  /** the TCP port of the reals' agents (HAProxy's agent-check protocol); unset: no agent. */
+  agentport?: number;
+  /** seconds between two agent probes (default: checkinterval). */
+  agentinterval?: number;
+  /** text sent to the agent once connected (`\n` becomes a LF). */
+  agentsend?: string;
+  /** external checks: the first line of the program's output is read as agent words. */
+  agentoutput?: boolean;
   /** per-virtual values of the inheritable settings (fallback lives in `fallback`). */
   overrides: Omit<InheritableSettings, 'fallback' | 'fallback6'>;
 }

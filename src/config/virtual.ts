@@ -10,7 +10,7 @@ import { ldGetservbyname, portToService } from './services.js';
 import { isIPv6Literal, resolveHost } from './resolve.js';
 import { resolveReals, type RealTodo } from './reals.js';
 import { parseFallbackSpec, resolveFallback, type FallbackSpec } from './fallback.js';
-import { applyInheritable, GLOBAL_ONLY_DIRECTIVES, LVSD_DIRECTIVES, mailHeaderSafe, SECTION_DIRECTIVES } from './directives.js';
+import { applyInheritable, GLOBAL_ONLY_DIRECTIVES, LVSD_DIRECTIVES, mailHeaderSafe, SECTION_DIRECTIVES, wholeNumber } from './directives.js';
 import { exactHint, nonEmpty, NWS, partial, show, yesNo, type ParseState } from './parse-state.js';
 
 const CHECKTYPES: CheckType[] = ['connect', 'negotiate', 'ping', 'off', 'on', 'external', 'external-perl'];
@@ -24,6 +24,8 @@ export interface VirtualDraft {
   serviceGiven: boolean;
   fallback?: FallbackSpec;
   reals: RealTodo[];
+  /** lines of the agent directives, checked together once the section is read. */
+  agentAt: Map<string, number>;
 }
 
 /** Parses the value of `virtual=` / `virtual6=` (L1332–1352). */
@@ -79,7 +81,7 @@ export function startVirtual(st: ParseState, family: Family, value: string, line
     ops: false,
     overrides: {},
   };
-  return { v, ...(hostPort !== undefined ? { hostPort, headerPort } : {}), serviceGiven: fwm, reals: [] };
+  return { v, ...(hostPort !== undefined ? { hostPort, headerPort } : {}), serviceGiven: fwm, reals: [], agentAt: new Map() };
 }
 
 /** Applies one directive of a virtual section (read_config L1432–1607). */
@@ -202,6 +204,23 @@ export async function applyVirtual(st: ParseState, d: VirtualDraft, name: string
       if (v.protocol === 'fwm') st.warn(line, 'announcethreshold has no effect on a firewall-mark service (it has no address to announce)');
       v.announcethreshold = Number(value);
       return;
+    case 'agentport':
+    case 'agentinterval':
+      d.agentAt.set(name, line);
+      v[name] = name === 'agentport' ? wholeNumber(st, line, name, value, 1, 65535) : wholeNumber(st, line, name, value, 1, 86400);
+      return;
+    case 'agentsend':
+      d.agentAt.set(name, line);
+      // eslint-disable-next-line no-control-regex
+      if (/[\x00-\x1f\x7f]/.test(nonEmpty(st, line, name, value, 'the text sent to the agent'))) {
+        return st.fail(line, `agentsend=${show(value)} contains a control character; write a line feed as \\n`);
+      }
+      v.agentsend = value;
+      return;
+    case 'agentoutput':
+      d.agentAt.set(name, line);
+      v.agentoutput = yesNo(st, line, name, value);
+      return;
     default:
       if ((GLOBAL_ONLY_DIRECTIVES as readonly string[]).includes(name) || (LVSD_DIRECTIVES as readonly string[]).includes(name)) {
         return st.fail(line, `${name} is a global directive and cannot be used inside a virtual section — move it above the first virtual= line`);
@@ -288,9 +307,23 @@ export async function finishVirtual(st: ParseState, d: VirtualDraft, endLine: nu
     v.fallback = await resolveFallback(st, d.fallback, v.family, protos, implied);
   }
   if (d.hostPort !== undefined) await resolveVirtualAddress(st, d);
+  checkAgent(st, d);
   v.reals = await resolveReals(st, d.reals, v.family);
   st.addVirtual(v, endLine);
   return v;
+}
+
+/** The agent directives make sense only together: say which one is out of place, at its line. */
+function checkAgent(st: ParseState, d: VirtualDraft): void {
+  const v = d.v;
+  const at = (name: string): number => d.agentAt.get(name) ?? v.source.line;
+  if (v.agentoutput && v.checktype !== 'external' && v.checktype !== 'external-perl') {
+    st.fail(at('agentoutput'), `agentoutput=yes reads the output of an external check, but this virtual service has checktype=${v.checktype === 'combined' ? v.negotiateEvery : v.checktype}`);
+  }
+  if (v.agentoutput && v.agentport !== undefined) st.fail(at('agentoutput'), 'agentoutput=yes and agentport= are two agents for one real server: choose one');
+  for (const name of ['agentinterval', 'agentsend'] as const) {
+    if (v[name] !== undefined && v.agentport === undefined) st.fail(at(name), `${name}= needs agentport= (the port the agents listen on) in the same virtual service`);
+  }
 }
 
 /** _ld_read_config_virtual_resolve (L1832). */

@@ -97,6 +97,10 @@ export function virtualEntries(v: VirtualService): Entry[] {
   if (v.servicename !== undefined) out.push(['servicename', v.servicename]);
   if (v.comment !== undefined) out.push(['comment', v.comment]);
   if (v.announcethreshold !== undefined) out.push(['announcethreshold', v.announcethreshold]);
+  for (const name of ['agentport', 'agentinterval', 'agentsend', 'agentoutput'] as const) {
+    const value = v[name];
+    if (value !== undefined) out.push([name, value]);
+  }
   return out;
 }
 
@@ -123,7 +127,7 @@ export function realAddressText(r: RealServer): string {
 // ---- cf text ---------------------------------------------------------------------------
 
 type Scope = 'global' | 'section';
-const QUOTED_SECTION = new Set(['request', 'receive', 'login', 'passwd', 'database', 'secret', 'load', 'checkcommand', 'fallbackcommand', 'monitorfile', 'virtualhost']);
+const QUOTED_SECTION = new Set(['request', 'receive', 'login', 'passwd', 'database', 'secret', 'load', 'checkcommand', 'fallbackcommand', 'monitorfile', 'virtualhost', 'agentsend']);
 const QUOTED_GLOBAL = new Set(['callback', 'logfile']);
 
 class CfWriter {
@@ -162,6 +166,7 @@ class CfWriter {
     if (name === 'statushttp') this.out.push('# lvsd extension (ldirectord refuses it): status page, status.json and /metrics');
     if ((PAIR_DIRECTIVES as readonly string[]).includes(name) && !this.out.includes(PAIR_NOTE)) this.out.push(PAIR_NOTE);
     if ((BGP_DIRECTIVES as readonly string[]).includes(name) && !this.out.includes(BGP_NOTE)) this.out.push(BGP_NOTE);
+    if (name === 'agentport' || name === 'agentoutput') this.out.push('\t# lvsd extension (ldirectord refuses it): agent weights');
     if (name === 'ipvsdriver' || name === 'ipvsadm') this.out.push('# lvsd extension (ldirectord refuses it): how lvsd reaches IPVS when no option says');
     this.out.push(`${scope === 'section' ? '\t' : ''}${name}=${quoted ? `"${text}"` : text}`);
   }

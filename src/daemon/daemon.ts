@@ -3,10 +3,12 @@
 import type { Config } from '../config/model.js';
 import { effective, virtualLabel } from '../config/effective.js';
 import { loadConfig } from '../config/load.js';
-import type { Checker, CheckTarget } from '../checks/types.js';
+import type { Checker, CheckResult, CheckTarget } from '../checks/types.js';
 import type { IpvsDriver, Table } from '../ipvs/types.js';
 import { serviceKeyString } from '../ipvs/types.js';
 import { HealthBook } from '../health/book.js';
+import { AgentWeights } from '../health/agent-weights.js';
+import { agentChecker } from '../checks/agent.js';
 import { Maintenance } from '../health/maintenance.js';
 import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
 import { bindingId, bindingsOf, type Binding } from '../health/targets.js';
@@ -71,6 +73,10 @@ export class Daemon {
   /** slowstart=: the weight ramps of reals back from down (a weight stage; status reads it). */
   readonly slowStart = new SlowStart();
   private rampTimer?: NodeJS.Timeout;
+  /** what the reals' agents last said (agentport=, agentoutput=). */
+  readonly agents: AgentWeights;
+  /** the agent probes: timers of their own, beside the checks. */
+  private readonly agentScheduler: Scheduler;
 
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
@@ -79,9 +85,16 @@ export class Daemon {
     this.scheduler = new Scheduler({
       checkerFor: opts.checkerFor,
       onResult: (key, result, latencyMs) => this.onResult(key, result, latencyMs),
-      preCheck: (t) => this.maintenance(t),
+      preCheck: (t) => this.maintenance(t) ?? this.agents.holdBeforeCheck(t.key),
       maxJitterMs: opts.maxJitterMs,
       onForget: opts.forgetTarget,
+    });
+    this.agents = new AgentWeights(this.bus);
+    this.weightStages.push(this.agents.stage);
+    this.agentScheduler = new Scheduler({
+      checkerFor: () => agentChecker,
+      onResult: (key, result) => this.onAgent(key, result),
+      maxJitterMs: opts.maxJitterMs,
     });
     this.reconciler = new Reconciler(opts.driver, this.bus, () => this.desired(), {
       repairIntervalMs: opts.repairIntervalMs ?? 10_000,
@@ -111,6 +124,7 @@ export class Daemon {
     // what they find, which the reconciler applies as it comes once it has read the table
     // (retrying with back-off, reported as an IPVS error). The first read adopts (adopt()).
     this.book.setBindings(bound, () => 'unknown');
+    this.agents.bind(bound);
     this.adopting = true;
     const round = this.waitFirstRound();
     this.syncScheduler();
@@ -182,6 +196,7 @@ export class Daemon {
     this.book.setBindings(bindings, () => 'unknown');
     this.slowStart.retain(bindings);
     this.armRampTimer();
+    this.agents.bind(bindings);
     this.startDraining(previous);
     this.syncScheduler();
     await this.reconciler.now('start');
@@ -197,6 +212,7 @@ export class Daemon {
     this.stopping = true;
     this.setState('stopping');
     this.scheduler.stop();
+    this.agentScheduler.stop();
     this.firstRoundDone?.(); // a start() still waiting for its first round gives up
     clearTimeout(this.drainTimer);
     clearTimeout(this.rampTimer);
@@ -248,6 +264,9 @@ export class Daemon {
       if (!have || ms < have.intervalMs) checks.set(b.target.key, { target: b.target, intervalMs: ms });
     }
     this.scheduler.sync([...checks.values()]);
+    const agents = new Map<string, { target: CheckTarget; intervalMs: number }>();
+    for (const b of this.book.all()) if (b.agent) agents.set(b.agent.target.key, { target: b.agent.target, intervalMs: b.agent.interval * 1000 });
+    this.agentScheduler.sync([...agents.values()]);
   }
 
   private waitFirstRound(): Promise<void> {
@@ -265,9 +284,35 @@ export class Daemon {
   }
 
   private onResult(key: string, result: Parameters<HealthBook['record']>[1], latencyMs: number): void {
+    if (this.agents.sourceOfCheck(key) === key) result = this.agentOutput(key, result);
     this.bus.emit('check', { key, result, latencyMs, at: Date.now() });
     if (this.book.record(key, result, latencyMs)) this.reconciler.request();
     if (this.firstRound.delete(key) && this.firstRound.size === 0) this.firstRoundDone?.();
+  }
+
+  /**
+   * agentoutput=yes: the external check's first output line is its agent's word, judged before
+   * the result itself, so a check that passes while its agent says down keeps the real down.
+   */
+  private agentOutput(key: string, result: Parameters<HealthBook['record']>[1]): Parameters<HealthBook['record']>[1] {
+    const change = this.agents.record(key, result.output !== undefined ? { ok: true, message: result.output } : { ok: false, message: 'the check printed nothing' });
+    if (change.weight) this.reconciler.request();
+    const hold = this.agents.holdFor(key);
+    return hold && result.ok ? { ok: false, message: hold, forced: true } : result;
+  }
+
+  /** An agent probe's result: a new hold takes the real down at once; a new weight re-plans. */
+  private onAgent(source: string, result: CheckResult): void {
+    const change = this.agents.record(source, result);
+    let changed = change.weight;
+    if (change.hold) {
+      for (const key of this.agents.checksOf(source)) {
+        const hold = this.agents.holdFor(key);
+        // a hold that ended lets the real's next passing check bring it back
+        if (hold && this.book.record(key, { ok: false, message: hold, forced: true }, 0)) changed = true;
+      }
+    }
+    if (changed) this.reconciler.request();
   }
 
   private desired(): DesiredState {

@@ -20,6 +20,8 @@ export interface Binding {
   rise: number;
   /** seconds its weight ramps over when it returns from down (slowstart=; 0: none). */
   slowstart: number;
+  /** agentport=: the agent probe of this real and its interval (seconds). */
+  agent?: { target: CheckTarget; interval: number };
 }
 
 /** A binding's id: `<virtual id>/<ip:port>`. */
@@ -79,20 +81,47 @@ export function checkTargetFor(cfg: Config, v: VirtualService, r: RealServer, me
     negotiatetimeout: eff.negotiatetimeout,
     negotiateEvery: v.negotiateEvery,
     sslverify: cfg.global.sslverify ?? false,
+    ...(v.agentoutput ? { agentoutput: true } : {}),
   };
-  return { key: targetKey(base, receive, eff.checkinterval, memo), ...base };
+  return { key: targetKey(base, receive, eff.checkinterval, memo, agentKey(cfg, v, r, memo)), ...base };
+}
+
+/**
+ * agentport=: the agent probe of a real (`check` is its check target), a connect-shaped target
+ * the agent checker reads: host, agentport, agentsend, checktimeout.
+ */
+export function agentOf(cfg: Config, v: VirtualService, r: RealServer, check: CheckTarget, memo?: TargetMemo): Binding['agent'] {
+  const key = agentKey(cfg, v, r, memo);
+  if (key === undefined || v.agentport === undefined) return undefined;
+  const target: CheckTarget = { ...check, key, checktype: 'connect', service: 'none', port: v.agentport, request: v.agentsend ?? '', receive: undefined };
+  return { target, interval: v.agentinterval ?? effective(cfg, v).checkinterval };
+}
+
+/** One agent per real address, port, text sent, timeout and interval: equal ones are probed once. */
+function agentKey(cfg: Config, v: VirtualService, r: RealServer, memo?: TargetMemo): string | undefined {
+  if (v.agentport === undefined) return undefined;
+  const eff = effective(cfg, v);
+  const input = JSON.stringify(['agent', v.agentsend ?? '', eff.checktimeout, v.agentinterval ?? eff.checkinterval]);
+  let digest = memo?.digests.get(input);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(input).digest('hex').slice(0, 12);
+    memo?.digests.set(input, digest);
+  }
+  return `agent:${hostPort(r.address, v.agentport)}#${digest}`;
 }
 
 /**
  * A readable key (`negotiate:http:tcp:127.0.0.2:80`) plus a digest of everything else that
  * changes what the check does. Secrets only enter the digest, never the readable part.
  */
-function targetKey(t: Omit<CheckTarget, 'key'>, receive: string, interval: number, memo?: TargetMemo): string {
+function targetKey(t: Omit<CheckTarget, 'key'>, receive: string, interval: number, memo?: TargetMemo, agent?: string): string {
   const external = t.checktype === 'external' || t.checktype === 'external-perl';
   const input = JSON.stringify([
     t.request, receive, t.virtualhost, t.httpmethod, t.login, t.passwd, t.database, t.secret,
     t.checkcommand, t.checkcount, t.checktimeout, t.negotiatetimeout, t.negotiateEvery, t.sslverify,
     interval, external ? [t.vip, t.vport, t.rport] : null,
+    // a check whose real an agent can hold down is not shared with reals no agent speaks for
+    ...(agent ? [agent] : []),
   ]);
   let digest = memo?.digests.get(input);
   if (digest === undefined) {
@@ -114,15 +143,18 @@ export function bindingsOf(cfg: Config): Binding[] {
       // A real listed twice in one virtual is one IPVS destination (ldirectord: one id).
       if (seen.has(id)) continue;
       seen.add(id);
+      const target = checkTargetFor(cfg, v, r, memo);
+      const agent = agentOf(cfg, v, r, target, memo);
       out.push({
         id,
         virtual: v,
         real: r,
-        target: checkTargetFor(cfg, v, r, memo),
+        target,
         checkinterval: eff.checkinterval,
         failurecount: eff.failurecount,
         rise: eff.rise,
         slowstart: eff.slowstart,
+        ...(agent ? { agent } : {}),
       });
     }
   }

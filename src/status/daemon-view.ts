@@ -5,6 +5,7 @@ import type { Config } from '../config/model.js';
 import type { DaemonBus, DaemonState, Role } from '../events/index.js';
 import type { BindingState } from '../health/book.js';
 import type { Binding } from '../health/targets.js';
+import type { AgentView } from '../health/agent-weights.js';
 import type { SyncView, TableView } from '../ipvs/types.js';
 import type { BgpStatus } from '../announce/announcer.js';
 
@@ -28,6 +29,8 @@ export interface DaemonView {
   readonly slowStart?: { ramp(b: Binding): { weight: number; target: number; secondsLeft: number } | undefined };
   /** announcing through BIRD (bird=), when the daemon process attached it. */
   readonly announce?: { status(): BgpStatus };
+  /** what the reals' agents last said (absent in views without agents). */
+  readonly agents?: { view(b: Binding): AgentView | undefined };
   /** every binding with its state. */
   snapshot(): { binding: Binding; state: BindingState }[];
 }

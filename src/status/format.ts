@@ -70,7 +70,19 @@ function virtualBlock(v: VirtualStatus, now: number): string[] {
     rows.push(withCert([f.active ? 'FALLBACK' : 'standby', `${hp(f.address, f.port)} ${f.forward}`, f.kernelWeight === null ? '-' : String(f.kernelWeight), '', '', '', f.active ? 'fallback server taking the traffic' : 'fallback server'], ''));
   }
   for (const o of v.others) rows.push(withCert(['draining', hp(o.address, o.port), String(o.weight), '', '', '', 'in the kernel, no longer in the configuration'], ''));
+  if (v.reals.some((r) => r.agent)) addAgentColumn(rows, v.reals);
   return [head, ...table(rows)];
+}
+
+/** An AGENT column after KERNEL WEIGHT (virtuals with agents only): word, share, weight asked. */
+function addAgentColumn(rows: string[][], reals: RealStatus[]): void {
+  rows[0]!.splice(3, 0, 'AGENT');
+  rows.slice(1).forEach((row, i) => {
+    const a = reals[i]?.agent;
+    const share = a && a.state === 'up' && a.percent !== null ? ` ${a.percent}%` : '';
+    row.splice(3, 0, a ? `${a.state}${share} -> ${a.weight}${a.error ? ' (no reply)' : ''}` : '');
+    if (a?.error) row[row.length - 1] = [row[row.length - 1], `agent: ${printable(a.error.message)}`].filter(Boolean).join('; ');
+  });
 }
 
 function daemonText(d: SyncDaemon): string {

@@ -43,6 +43,8 @@ export class StatusMetrics {
     latency: this.gauge('lvsd_real_check_latency_seconds', 'duration of the last check of the real server', ['virtual', 'real']),
     certExpiry: this.gauge('lvsd_real_cert_expiry_timestamp_seconds', "notAfter of the TLS certificate the real server's last TLS check was shown", ['virtual', 'real']),
     certLeft: this.gauge('lvsd_real_cert_expiry_seconds', 'seconds until that certificate expires (negative once expired)', ['virtual', 'real']),
+    agentWeight: this.gauge('lvsd_real_agent_weight', "the weight the real's agent asks for (0 for drain, down, maint)", ['virtual', 'real', 'state']),
+    agentFailing: this.gauge('lvsd_real_agent_failing', "1 while the real's agent gives no usable reply (its last word stands)", ['virtual', 'real']),
     fallback: this.gauge('lvsd_fallback_active', '1 when the fallback server is in the kernel table', ['virtual']),
     checkDuration: new Histogram({
       name: 'lvsd_check_duration_seconds',
@@ -133,7 +135,7 @@ export class StatusMetrics {
     const snap = this.collector?.snapshot();
     if (snap) {
       const m = this.m;
-      for (const g of [m.state, m.syncDaemon, m.bgpAnnounced, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.certExpiry, m.certLeft, m.fallback]) g.reset();
+      for (const g of [m.state, m.syncDaemon, m.bgpAnnounced, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.certExpiry, m.certLeft, m.fallback, m.agentWeight, m.agentFailing]) g.reset();
       for (const s of STATES) m.state.set({ state: s }, s === snap.lvsd.state ? 1 : 0);
       for (const r of ROLES) m.role.set({ role: r }, r === snap.role ? 1 : 0);
       for (const d of snap.sync.daemons ?? []) m.syncDaemon.set({ state: d.state, ifname: d.ifname, syncid: String(d.syncid) }, 1);
@@ -160,6 +162,10 @@ export class StatusMetrics {
             const notAfter = Date.parse(r.cert.notAfter) / 1000;
             m.certExpiry.set(l, notAfter);
             m.certLeft.set(l, Math.round(notAfter - Date.now() / 1000));
+          }
+          if (r.agent) {
+            m.agentWeight.set({ ...l, state: r.agent.state }, r.agent.weight);
+            m.agentFailing.set(l, r.agent.error ? 1 : 0);
           }
         }
         if (v.fallback) m.fallback.set({ virtual: v.id }, v.fallback.active ? 1 : 0);

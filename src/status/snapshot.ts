@@ -12,6 +12,7 @@ import { version } from '../version.js';
 import { certStatus } from './cert.js';
 import { redactor, type Redact } from './redact.js';
 import type { DaemonView } from './daemon-view.js';
+import type { Binding } from '../health/targets.js';
 import type { RealStatus, StatusSnapshot, TransitionRecord, VirtualStatus } from './types.js';
 
 export interface CollectorOptions {
@@ -82,6 +83,14 @@ export class StatusCollector {
     return this.redactFor.redact(text);
   };
 
+  /** `{ agent }` for a real an agent speaks for, its texts masked; else nothing. */
+  private agentOf(b: Binding | undefined): Pick<RealStatus, 'agent'> {
+    const a = b && this.daemon.agents?.view(b);
+    if (!a) return {};
+    const error = a.error && { ...a.error, message: this.redact(a.error.message) };
+    return { agent: { ...a, reply: a.reply === null ? null : this.redact(a.reply), error } };
+  }
+
   snapshot(): StatusSnapshot {
     const d = this.daemon;
     const known = d.reconciler.known;
@@ -120,6 +129,7 @@ export class StatusCollector {
           lastMessage: s.lastMessage !== undefined ? this.redact(s.lastMessage) : null,
           lastFailure: b ? (this.lastFailure.get(b.binding.target.key) ?? null) : null,
           cert: s.cert ? certStatus(s.cert, effective(d.config, v).certwarndays) : null,
+          ...this.agentOf(b?.binding),
         });
       }
       const fallback = fallbackOf(d.config, v, inKernel);

@@ -5,6 +5,7 @@ import type { DaemonState, Health, Role } from '../events/index.js';
 import type { Forward } from '../config/model.js';
 import type { SyncDaemon } from '../ipvs/types.js';
 import type { BgpStatus } from '../announce/announcer.js';
+import type { AgentView } from '../health/agent-weights.js';
 
 export interface RealStatus {
   address: string;
@@ -35,6 +36,8 @@ export interface RealStatus {
   lastFailure: { message: string; at: string } | null;
   /** the TLS certificate its last TLS check was shown (https, imaps, pops, ldaps); null: none seen. */
   cert: CertStatus | null;
+  /** agentport= or agentoutput=: the agent's last reply, its word and the weight it asks for. */
+  agent?: AgentView;
 }
 
 export interface CertStatus {

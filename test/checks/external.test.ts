@@ -31,6 +31,14 @@ t.test('exit 0 is up; arguments are vip vport rip rport', async (t) => {
   t.equal(readFileSync(out, 'utf8'), '10.0.0.2|6379|127.0.0.60|6380|');
 });
 
+t.test('agentoutput: the first output line comes with the result; without it, nothing extra', async (t) => {
+  const cmd = script('weight.sh', '#!/bin/sh\necho\necho "  75%  "\necho second\n');
+  t.same(await externalChecker.check(ext(cmd, { agentoutput: true }), never), { ok: true, message: 'Success', output: '75%' });
+  t.same(await externalChecker.check(ext(cmd), never), { ok: true, message: 'Success' });
+  const failing = script('weight-fail.sh', '#!/bin/sh\necho "down #oom"\nexit 1\n');
+  t.same(await externalChecker.check(ext(failing, { agentoutput: true }), never), { ok: false, message: 'exit status 1: down #oom', output: 'down #oom' });
+});
+
 t.test('fwmark services pass `mark 0 rip rport`', async (t) => {
   const out = join(dir, 'fwm-args.txt');
   const cmd = script('fwm.sh', `#!/bin/sh\nprintf '%s|' "$@" > '${out}'\n`);

@@ -26,8 +26,8 @@ t.test('defaults of a minimal virtual service', async (t) => {
   t.match(e, { checktimeout: 5, negotiatetimeout: 30, checkinterval: 10, checkcount: 1, failurecount: 1, quiescent: false, cleanstop: true, emailalertfreq: 0 });
 });
 
-t.test('KNOWN_DIRECTIVES: the 49 ldirectord keywords and the 19 lvsd extensions', (t) => {
-  t.equal(new Set(KNOWN_DIRECTIVES).size, 68);
+t.test('KNOWN_DIRECTIVES: the 49 ldirectord keywords and the 23 lvsd extensions', (t) => {
+  t.equal(new Set(KNOWN_DIRECTIVES).size, 72);
   for (const d of ['checktimeout', 'virtual6', 'real6', 'fallback6', 'maintenancedir', 'load', 'comment', 'sslverify']) t.ok(KNOWN_DIRECTIVES.includes(d), d);
   t.notOk(KNOWN_DIRECTIVES.includes('timeout'), 'refused keywords are not listed');
   t.end();
