@@ -12,8 +12,11 @@ import { agentChecker } from '../checks/agent.js';
 import { Maintenance } from '../health/maintenance.js';
 import { Scheduler, checkTimeoutSec } from '../health/scheduler.js';
 import { bindingId, bindingsOf, type Binding } from '../health/targets.js';
-import { desiredTable, destKey, kernelPort, serviceKeyOf, type DesiredService, type WeightStage } from '../table/desired.js';
+import { desiredTable, destKey, kernelPort, serviceKeyOf, type WeightStage } from '../table/desired.js';
+import { addDraining, drainsFor, type Draining } from '../table/drain.js';
+import type { Forget } from '../table/plan.js';
 import { Reconciler, type DesiredState } from '../table/reconciler.js';
+import { planReload, type ReloadPlan } from '../table/reload-plan.js';
 import { SyncReconciler, desiredDaemons } from '../table/sync.js';
 import { SlowStart } from '../table/slow-start.js';
 import { DaemonBus, type DaemonEvents, type DaemonState, type Health, type Role } from '../events/index.js';
@@ -36,13 +39,20 @@ export interface DaemonOptions {
   loadCheckers?: (targets: CheckTarget[]) => Promise<void>;
 }
 
-const DRAIN_MIN_SECONDS = 5;
+/** Health of a binding a reload brings in (new, or its check changed): unknown until checked. */
+const FRESH = (): Health => 'unknown';
 
-/** A destination removed from the config by a reload: kept at weight 0 until `until`, then deleted. */
-interface Draining {
-  service: string;
-  dest: DesiredService['dests'][number];
-  until: number;
+/**
+ * What a reload to a new config adds to the daemon's state, computed before anything is changed:
+ * the reload installs it, `lvsd plan` only plans with it.
+ */
+interface ReloadStep {
+  /** each binding's health once installed (kept where the real and its check stay). */
+  health: (b: Binding) => Health;
+  /** services the new config drops. */
+  forget: Forget[];
+  /** reals it drops from services that stay. */
+  draining: Draining[];
 }
 
 export class Daemon {
@@ -172,11 +182,7 @@ export class Daemon {
     let next: Config;
     let bindings: Binding[];
     try {
-      const refused = this.opts.checkConfig?.(this.config.file);
-      if (refused) throw new Error(refused);
-      next = await loadConfig(this.config.file);
-      bindings = bindingsOf(next);
-      await this.loadCheckers(bindings);
+      ({ next, bindings } = await this.readConfig(this.config.file));
       // a stop that began while the file was read wins: no checks may start again
       if (this.stopping) return false;
     } catch (e) {
@@ -186,24 +192,41 @@ export class Daemon {
       return false;
     }
     this.setState('reloading');
-    const previous = this.desired().services;
-    const nextKeys = new Set(next.virtuals.map((v) => serviceKeyString(serviceKeyOf(v))));
-    for (const v of this.config.virtuals) {
-      const key = serviceKeyOf(v);
-      if (!nextKeys.has(serviceKeyString(key))) this.forget.push({ key, label: virtualLabel(v), context: 'start' });
-    }
+    const step = this.reloadStep(next, bindings, performance.now());
+    this.forget.push(...step.forget);
     this.config = next;
-    this.book.setBindings(bindings, () => 'unknown');
+    this.book.setBindings(bindings, FRESH);
     this.slowStart.retain(bindings);
     this.armRampTimer();
     this.agents.bind(bindings);
-    this.startDraining(previous);
+    this.draining.push(...step.draining);
+    this.armDrainTimer();
     this.syncScheduler();
     await this.reconciler.now('start');
     await this.sync.now();
     this.setState('running');
     this.bus.emit('reload', { ok: true, file: next.file, at: Date.now() });
     return true;
+  }
+
+  /**
+   * What a reload to `file` would change in the kernel, changing nothing: the file is read as a
+   * reload reads it (same errors), and the plan is the reconciler's own against the table its
+   * next batch would see, with the desired state the reload would install. Waits for reloads
+   * already asked for, so it plans from where they leave things.
+   */
+  async plan(file: string): Promise<ReloadPlan> {
+    await this.reloads;
+    if (this.state !== 'running') throw new Error(`the daemon is ${this.state}: no plan until it runs`);
+    const { next, bindings } = await this.readConfig(file);
+    const kernel = await this.reconciler.nextBase();
+    const now = performance.now();
+    const step = this.reloadStep(next, bindings, now);
+    const draining = [...this.live(now), ...step.draining];
+    const forget = [...this.forget, ...step.forget];
+    const atReload = this.desiredOf(next, bindings, step.health, draining, forget);
+    const settled = this.desiredOf(next, bindings, (b) => (step.health(b) === 'unknown' ? 'up' : step.health(b)), [], forget);
+    return planReload(kernel, atReload, settled, draining, now);
   }
 
   /** Stop checking; with cleanstop (default) remove the managed virtual services. */
@@ -249,6 +272,29 @@ export class Daemon {
   private setState(state: DaemonState): void {
     this.state = state;
     this.bus.emit('state', { state, config: this.config });
+  }
+
+  /** Read a config as a reload does: strict modes, the parser, the checks it needs. Throws on error. */
+  private async readConfig(file: string): Promise<{ next: Config; bindings: Binding[] }> {
+    const refused = this.opts.checkConfig?.(file);
+    if (refused) throw new Error(refused);
+    const next = await loadConfig(file);
+    const bindings = bindingsOf(next);
+    await this.loadCheckers(bindings);
+    return { next, bindings };
+  }
+
+  /** What a reload to `next` at `now` (monotonic ms) adds, from the state now; nothing is changed. */
+  private reloadStep(next: Config, bindings: Binding[], now: number): ReloadStep {
+    const nextKeys = new Set(next.virtuals.map((v) => serviceKeyString(serviceKeyOf(v))));
+    const forget: Forget[] = [];
+    for (const v of this.config.virtuals) {
+      const key = serviceKeyOf(v);
+      if (!nextKeys.has(serviceKeyString(key))) forget.push({ key, label: virtualLabel(v), context: 'start' });
+    }
+    // drained: what the table has now and the new config, every real up, no longer has
+    const draining = drainsFor(this.desired().services, desiredTable(next, bindings, () => 'up'), next, now);
+    return { health: this.book.healthAfter(bindings, FRESH), forget, draining };
   }
 
   private async loadCheckers(bindings: readonly Binding[]): Promise<void> {
@@ -317,53 +363,19 @@ export class Daemon {
 
   private desired(): DesiredState {
     if (this.stopping) return { services: [], forget: this.forget };
-    const services = desiredTable(this.config, this.book.all(), this.book.health, this.weightStages);
-    this.addDraining(services);
-    return { services, forget: this.forget };
+    return this.desiredOf(this.config, this.book.all(), this.book.health, this.live(performance.now()), this.forget);
   }
 
-  /** Reals a reload removed stay at weight 0 for a while (≥ one check interval) before they are deleted. */
-  private startDraining(previous: DesiredService[]): void {
-    const now = performance.now();
-    const next = new Map(desiredTable(this.config, this.book.all(), () => 'up').map((s) => [serviceKeyString(s.key), s]));
-    for (const s of previous) {
-      const k = serviceKeyString(s.key);
-      const still = next.get(k);
-      if (!still) continue; // the whole service goes: nothing to drain into
-      // Long enough for the weight-0 entry to be seen, and at least one check interval.
-      const ms = Math.max(effective(this.config, still.virtual).checkinterval, DRAIN_MIN_SECONDS) * 1000;
-      // a set, not a scan per dest: a reload of a virtual with thousands of reals stays linear
-      const kept = new Set(still.dests.map((x) => destKey(x.address, x.port)));
-      for (const d of s.dests) {
-        if (d.role !== 'real' || d.weight === 0) continue;
-        if (kept.has(destKey(d.address, d.port))) continue;
-        this.draining.push({ service: k, dest: { ...d, weight: 0, binding: undefined }, until: now + ms });
-      }
-    }
-    this.armDrainTimer();
+  /** The desired state for a config, its bindings' health, the drains in force and the services to forget. */
+  private desiredOf(config: Config, bindings: readonly Binding[], health: (b: Binding) => Health, draining: readonly Draining[], forget: Forget[]): DesiredState {
+    const services = desiredTable(config, bindings, health, this.weightStages);
+    addDraining(services, draining);
+    return { services, forget };
   }
 
-  private addDraining(services: DesiredService[]): void {
-    const now = performance.now();
-    this.draining = this.draining.filter((d) => d.until > now);
-    if (this.draining.length === 0) return;
-    // Looked up in maps (the first service of a key wins, as find() did), not scanned per entry.
-    const byKey = new Map<string, DesiredService>();
-    for (const x of services) {
-      const k = serviceKeyString(x.key);
-      if (!byKey.has(k)) byKey.set(k, x);
-    }
-    const present = new Map<DesiredService, Set<string>>();
-    for (const d of this.draining) {
-      const s = byKey.get(d.service);
-      if (!s) continue;
-      let keys = present.get(s);
-      if (!keys) present.set(s, (keys = new Set(s.dests.map((x) => destKey(x.address, x.port)))));
-      const k = destKey(d.dest.address, d.dest.port);
-      if (keys.has(k)) continue;
-      s.dests.push(d.dest);
-      keys.add(k);
-    }
+  /** The drains not ended yet. */
+  private live(now: number): Draining[] {
+    return this.draining.filter((d) => d.until > now);
   }
 
   private armDrainTimer(): void {

@@ -50,12 +50,26 @@ export class HealthBook {
       const peers = this.byKey.get(b.target.key) ?? [];
       peers.push(b);
       this.byKey.set(b.target.key, peers);
-      const prev = old.get(b.id);
-      const kept = prev && prev.target.key === b.target.key ? oldStates.get(b.id) : undefined;
-      // checktype=off never runs: such reals are down for good (ldirectord leaves them out).
-      const h = b.target.checktype === 'off' ? 'down' : initial(b);
-      this.states.set(b.id, kept ?? { health: h, failures: 0, since: this.now() });
+      this.states.set(b.id, this.carry(b, initial, old, oldStates));
     }
+  }
+
+  /**
+   * The health each binding of `list` would have after setBindings(list, initial), with nothing
+   * installed (`lvsd plan` asks what a reload would do).
+   */
+  healthAfter(list: readonly Binding[], initial: (b: Binding) => Health): (b: Binding) => Health {
+    const after = new Map(list.map((b) => [b.id, this.carry(b, initial, this.bindings, this.states).health]));
+    return (b) => after.get(b.id) ?? 'unknown';
+  }
+
+  /** A binding's state kept from `old` when its id and check are unchanged, else a fresh one. */
+  private carry(b: Binding, initial: (b: Binding) => Health, old: Map<string, Binding>, oldStates: Map<string, BindingState>): BindingState {
+    const prev = old.get(b.id);
+    const kept = prev && prev.target.key === b.target.key ? oldStates.get(b.id) : undefined;
+    // checktype=off never runs: such reals are down for good (ldirectord leaves them out).
+    const h = b.target.checktype === 'off' ? 'down' : initial(b);
+    return kept ?? { health: h, failures: 0, since: this.now() };
   }
 
   all(): Binding[] {

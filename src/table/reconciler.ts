@@ -59,6 +59,16 @@ export class Reconciler {
     return this.kernel;
   }
 
+  /**
+   * The table the next batch will plan against, once the batch under way (if any) is done: the
+   * one known, or a fresh read when a repair or a failure has made it stale. A fresh read here is
+   * not kept (`lvsd plan` must leave the reconciler as it found it).
+   */
+  async nextBase(): Promise<Table> {
+    while (this.busy) await this.busy;
+    return this.kernel && !this.stale ? this.kernel : this.driver.read();
+  }
+
   /** Ask for a reconcile soon; requests made while one runs are coalesced into the next batch. */
   request(): void {
     if (this.stopped) return;
