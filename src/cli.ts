@@ -15,6 +15,7 @@ import { fetchStatus, queryControl } from './status/client.js';
 import { SETTABLE_ROLES } from './daemon/role.js';
 import type { Role } from './events/index.js';
 import { formatStatus } from './status/format.js';
+import { formatPlan, type PlanAnswer } from './status/plan.js';
 
 /** The environment variable that marks the detached daemon (see daemonize). */
 const DAEMON_CHILD = 'LVSD_DAEMON_CHILD';
@@ -45,6 +46,10 @@ export const USAGE = `Usage:
   lvsd [options] [CONFIG] role [master|backup|fault]
                               tell the running daemon its role in a director pair (keepalived's
                               notify scripts, Pacemaker's promote/demote); alone: print the role
+  lvsd [options] [CONFIG] plan [FILE]
+                              print the kernel changes a reload of the daemon running CONFIG to
+                              FILE (default: CONFIG as it is now) would make, changing nothing;
+                              lvsd plan FILE: the daemon running FILE (or --pid-file's)
   lvsd -t [CONFIG]            check CONFIG and exit (also: lvsd check CONFIG)
   lvsd convert FILE [--to cf|yaml]
   lvsd demo                   run a self-contained demo on loopback
@@ -59,7 +64,7 @@ Options:
                         auto (netlink where the kernel answers, else ipvsadm) or memory (no kernel)
   --ipvsadm PATH        the ipvsadm binary (default: ipvsadm=, else /sbin/ipvsadm or /usr/sbin/ipvsadm)
   --pid-file PATH       pid file (default /var/run/lvsd.<config name>.pid)
-  --json                with status: one JSON document on stdout (the texts above go to stderr)
+  --json                with status or plan: one JSON document on stdout (the texts above go to stderr)
   --control-socket PATH the daemon's control socket (default: the pid file's path with .sock)
   --status-http ADDR:PORT  serve the status page, /status.json and /metrics (default: statushttp=, else off;
                         a bare PORT binds 127.0.0.1)
@@ -120,6 +125,21 @@ export async function main(argv: string[]): Promise<number> {
     }
     const pidFile = o['pid-file'] ?? defaultPidFile(cfg.name);
     return role(cfg.path, pidFile, o['control-socket'] ?? defaultControlSocket(pidFile), roleArgs.word);
+  }
+  const planArgs = planCommandArgs(pos);
+  if (planArgs) {
+    const cfg = resolveConfig(planArgs.config);
+    if (!cfg) {
+      process.stderr.write(`Config file ${planArgs.config ?? 'ldirectord.cf'} not found\n`);
+      return 1;
+    }
+    const file = planArgs.file === undefined ? cfg : resolveConfig(planArgs.file);
+    if (!file) {
+      process.stderr.write(`Config file ${planArgs.file} not found\n`);
+      return 1;
+    }
+    const pidFile = o['pid-file'] ?? defaultPidFile(cfg.name);
+    return plan(cfg.path, file.path, pidFile, o['control-socket'] ?? defaultControlSocket(pidFile), o.json ?? false);
   }
   const cmd = pos[pos.length - 1] as Command | undefined;
   if (pos.length < 1 || pos.length > 2 || !cmd || !COMMANDS.includes(cmd)) {
@@ -290,6 +310,51 @@ async function role(cfgPath: string, pidFile: string, socket: string, word: stri
     return 1;
   }
   if (word === undefined) process.stdout.write(`${answer}\n`);
+  return 0;
+}
+
+/** `[CONFIG] plan [FILE]` or `plan [CONFIG]`: the daemon's config and the file to plan; undefined for other commands. */
+function planCommandArgs(pos: string[]): { config?: string; file?: string } | undefined {
+  if (pos[1] === 'plan' && pos.length <= 3) return { config: pos[0], file: pos[2] };
+  if (pos[0] === 'plan' && pos.length <= 2) return { config: pos[1] };
+  return undefined;
+}
+
+/** How long `lvsd plan` waits for the daemon: it may read the config and the kernel first. */
+const PLAN_TIMEOUT_MS = 60_000;
+
+/**
+ * Ask the running daemon what a reload to `file` would change. Exit 0 with the plan ("no
+ * changes" when none), 2 for a config error (FILE:LINE: message, as `reload` and `-t`), 3 when
+ * no daemon runs (a plan needs its health and kernel table), 1 when it does not answer.
+ */
+async function plan(cfgPath: string, file: string, pidFile: string, socket: string, json: boolean): Promise<number> {
+  // As reload: a file that does not parse is refused here, with or without a daemon.
+  try {
+    await loadConfig(file);
+  } catch (e) {
+    if (!isConfigError(e)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 2;
+  }
+  if (readPid(pidFile).state !== 'running') {
+    process.stderr.write(`lvsd is stopped for ${cfgPath}: no daemon to plan a reload for (a plan needs its health and kernel table; lvsd -t checks a config alone)\n`);
+    return 3;
+  }
+  let answer: PlanAnswer;
+  try {
+    const text = await queryControl(socket, `plan ${file}`, PLAN_TIMEOUT_MS);
+    if (!text.startsWith('{')) throw new Error(text.trim() || 'empty answer');
+    answer = JSON.parse(text) as PlanAnswer;
+  } catch (e) {
+    process.stderr.write(`lvsd: no plan from the control socket ${socket}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  if (!answer.ok) {
+    process.stderr.write(answer.configError ? `${answer.error}\n` : `lvsd: ${answer.error}\n`);
+    return answer.configError ? 2 : 1;
+  }
+  process.stdout.write(json ? `${JSON.stringify({ config: cfgPath, ...answer.plan })}\n` : formatPlan(answer.plan));
   return 0;
 }
 

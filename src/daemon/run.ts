@@ -27,6 +27,7 @@ import { defaultRoleFile } from './role-file.js';
 import { attachTrackFile } from './trackfile.js';
 import { Announcer } from '../announce/announcer.js';
 import { atomicWrite } from './atomic-write.js';
+import { planAnswer } from './plan-answer.js';
 
 export type DriverKind = 'ipvsadm' | 'netlink' | 'auto' | 'memory';
 export const DRIVER_KINDS: readonly DriverKind[] = ['ipvsadm', 'netlink', 'auto', 'memory'];
@@ -120,6 +121,8 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     controlSocket: opts.controlSocket ?? defaultControlSocket(opts.pidFile),
     statusHttp: opts.statusHttp,
     role: (word) => role?.command(word) ?? 'error: not ready',
+    // the socket listens only once the daemon below exists (status.start)
+    plan: (file) => planAnswer(daemon, file),
   });
   driver = timedDriver(driver, status.metrics.applyTimer);
 

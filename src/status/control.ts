@@ -5,6 +5,8 @@
 //   ping          → pong
 //   role          → the current role (master, backup, fault or unknown)
 //   role WORD     → the one write: take role master, backup or fault; `ok WORD` or `error: ...`
+//   plan FILE     → what a reload to FILE would change in the kernel, changing nothing: one
+//                   JSON line (status/plan.ts PlanAnswer); FILE is the rest of the line
 // The socket is owner-only (0600, root's): whoever may use it may also run ipvsadm, so the role
 // command gives nobody a power they lack.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
@@ -15,9 +17,12 @@ export interface ControlHandlers {
   metrics(): Promise<string>;
   /** the current role, or (with a word) take that role: the answer line. */
   role?(word?: string): string;
+  /** `lvsd plan`: the PlanAnswer for a reload to `file`, as one JSON line. */
+  plan?(file: string): Promise<string>;
 }
 
-const MAX_LINE = 256;
+/** a command and a path up to PATH_MAX. */
+const MAX_LINE = 4200;
 const IDLE_MS = 5000;
 const MAX_CLIENTS = 32;
 
@@ -78,6 +83,8 @@ export class ControlServer {
       const nl = buf.indexOf('\n');
       if (nl < 0 && buf.length <= MAX_LINE) return;
       sock.off('data', onData);
+      // the idle bound is for the client's line; a plan may read the kernel before it answers
+      sock.setTimeout(0);
       const line = (nl < 0 ? '' : buf.slice(0, nl)).trim();
       void this.answer(line).then(
         (text) => sock.end(text),
@@ -98,7 +105,9 @@ export class ControlServer {
       default: {
         const role = /^role(?:[ \t]+(\S+))?$/.exec(command);
         if (role && this.handlers.role) return `${this.handlers.role(role[1])}\n`;
-        return `error: unknown command ${JSON.stringify(command.slice(0, 40))} (commands: status, metrics, ping, role [master|backup|fault])\n`;
+        const plan = /^plan[ \t]+(\S.*)$/.exec(command);
+        if (plan && this.handlers.plan) return `${await this.handlers.plan(plan[1]!)}\n`;
+        return `error: unknown command ${JSON.stringify(command.slice(0, 40))} (commands: status, metrics, ping, role [master|backup|fault], plan FILE)\n`;
       }
     }
   }

@@ -17,6 +17,8 @@ export interface StatusOptions {
   statusHttp?: { host: string; port: number };
   /** the control socket's one write command, `role [WORD]` (the daemon process owns it). */
   role?: (word?: string) => string;
+  /** `plan FILE` on the control socket: the daemon's PlanAnswer as one JSON line. */
+  plan?: (file: string) => Promise<string>;
 }
 
 export class StatusService {
@@ -40,7 +42,7 @@ export class StatusService {
     this.metrics.attach(daemon, collector, sources);
     const status = () => JSON.stringify(collector.snapshot());
     const metrics = () => this.metrics.render();
-    const control = new ControlServer(this.opts.controlSocket, { status, metrics, role: this.opts.role });
+    const control = new ControlServer(this.opts.controlSocket, { status, metrics, role: this.opts.role, plan: this.opts.plan });
     try {
       await control.listen();
       this.control = control;
