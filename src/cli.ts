@@ -116,30 +116,31 @@ export async function main(argv: string[]): Promise<number> {
   if (pos[0] === 'convert') return convert(pos[1], o.to);
   if (o.test || pos[0] === 'check') return check(o.test ? pos[0] : pos[1]);
 
-  const roleArgs = roleCommandArgs(pos);
-  if (roleArgs) {
-    const cfg = resolveConfig(roleArgs.config);
+  /** The daemon running `config` (its pid file and control socket), or undefined once said it is not found. */
+  const daemonOf = (config: string | undefined) => {
+    const cfg = resolveConfig(config);
     if (!cfg) {
-      process.stderr.write(`Config file ${roleArgs.config ?? 'ldirectord.cf'} not found\n`);
-      return 1;
+      process.stderr.write(`Config file ${config ?? 'ldirectord.cf'} not found\n`);
+      return undefined;
     }
     const pidFile = o['pid-file'] ?? defaultPidFile(cfg.name);
-    return role(cfg.path, pidFile, o['control-socket'] ?? defaultControlSocket(pidFile), roleArgs.word);
+    return { path: cfg.path, pidFile, socket: o['control-socket'] ?? defaultControlSocket(pidFile) };
+  };
+  const roleArgs = roleCommandArgs(pos);
+  if (roleArgs) {
+    const d = daemonOf(roleArgs.config);
+    return d ? role(d.path, d.pidFile, d.socket, roleArgs.word) : 1;
   }
   const planArgs = planCommandArgs(pos);
   if (planArgs) {
-    const cfg = resolveConfig(planArgs.config);
-    if (!cfg) {
-      process.stderr.write(`Config file ${planArgs.config ?? 'ldirectord.cf'} not found\n`);
-      return 1;
-    }
-    const file = planArgs.file === undefined ? cfg : resolveConfig(planArgs.file);
+    const d = daemonOf(planArgs.config);
+    if (!d) return 1;
+    const file = planArgs.file === undefined ? d : resolveConfig(planArgs.file);
     if (!file) {
       process.stderr.write(`Config file ${planArgs.file} not found\n`);
       return 1;
     }
-    const pidFile = o['pid-file'] ?? defaultPidFile(cfg.name);
-    return plan(cfg.path, file.path, pidFile, o['control-socket'] ?? defaultControlSocket(pidFile), o.json ?? false);
+    return plan(d.path, file.path, d.pidFile, d.socket, o.json ?? false);
   }
   const cmd = pos[pos.length - 1] as Command | undefined;
   if (pos.length < 1 || pos.length > 2 || !cmd || !COMMANDS.includes(cmd)) {
