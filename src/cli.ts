@@ -16,6 +16,7 @@ import { SETTABLE_ROLES } from './daemon/role.js';
 import type { Role } from './events/index.js';
 import { formatStatus } from './status/format.js';
 import { formatPlan, type PlanAnswer } from './status/plan.js';
+import { OVERRIDE_VERBS, parseOverride, type OverrideVerb } from './table/override-command.js';
 
 /** The environment variable that marks the detached daemon (see daemonize). */
 const DAEMON_CHILD = 'LVSD_DAEMON_CHILD';
@@ -50,6 +51,13 @@ export const USAGE = `Usage:
                               print the kernel changes a reload of the daemon running CONFIG to
                               FILE (default: CONFIG as it is now) would make, changing nothing;
                               lvsd plan FILE: the daemon running FILE (or --pid-file's)
+  lvsd [options] [CONFIG] disable|drain|enable [VIRTUAL] REAL
+  lvsd [options] [CONFIG] weight [VIRTUAL] REAL N
+                              operator overrides of the running daemon: disable takes REAL out (as
+                              if down), drain keeps it at weight 0, weight sets 0..its configured
+                              weight, enable clears them; kept across reloads and restarts.
+                              VIRTUAL as status shows it (10.0.0.1:80, [2001:db8::1]:80, 7, udp:...;
+                              none: every virtual with REAL); REAL is ADDR:PORT, or ADDR for every port
   lvsd -t [CONFIG]            check CONFIG and exit (also: lvsd check CONFIG)
   lvsd convert FILE [--to cf|yaml]
   lvsd demo                   run a self-contained demo on loopback
@@ -141,6 +149,11 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     return plan(d.path, file.path, d.pidFile, d.socket, o.json ?? false);
+  }
+  const overrideArgs = overrideCommandArgs(pos);
+  if (overrideArgs) {
+    const d = daemonOf(overrideArgs.config);
+    return d ? override(d.path, d.pidFile, d.socket, overrideArgs.words) : 1;
   }
   const cmd = pos[pos.length - 1] as Command | undefined;
   if (pos.length < 1 || pos.length > 2 || !cmd || !COMMANDS.includes(cmd)) {
@@ -311,6 +324,44 @@ async function role(cfgPath: string, pidFile: string, socket: string, word: stri
     return 1;
   }
   if (word === undefined) process.stdout.write(`${answer}\n`);
+  return 0;
+}
+
+/** `[CONFIG] disable|drain|enable|weight ARGS`: the config positional and the command's words. */
+function overrideCommandArgs(pos: string[]): { config?: string; words: string[] } | undefined {
+  if (OVERRIDE_VERBS.includes(pos[0] as OverrideVerb)) return { words: pos };
+  if (OVERRIDE_VERBS.includes(pos[1] as OverrideVerb)) return { config: pos[0], words: pos.slice(1) };
+  return undefined;
+}
+
+/**
+ * Ask the running daemon for an override. Exit 0 when it took it, 255 for words of the wrong
+ * form, 3 when no daemon runs, 1 when it refused (a virtual or real the config does not have, a
+ * weight above the configured one) or did not answer (the socket is its owner's only).
+ */
+async function override(cfgPath: string, pidFile: string, socket: string, words: string[]): Promise<number> {
+  const req = parseOverride(words);
+  if (typeof req === 'string') {
+    process.stderr.write(`lvsd: ${req}\n`);
+    return 255;
+  }
+  if (readPid(pidFile).state !== 'running') {
+    process.stderr.write(`lvsd is stopped for ${cfgPath}: no daemon to ${req.verb}\n`);
+    return 3;
+  }
+  let answer: string;
+  try {
+    answer = (await queryControl(socket, words.join(' '))).trim();
+  } catch (e) {
+    const denied = (e as NodeJS.ErrnoException).code === 'EACCES' ? ' (only its owner, root, may change the daemon)' : '';
+    process.stderr.write(`lvsd: no answer on the control socket ${socket}: ${(e as Error).message}${denied}\n`);
+    return 1;
+  }
+  if (answer.startsWith('error:') || answer === '') {
+    process.stderr.write(`lvsd: ${answer || 'empty answer from the daemon'}\n`);
+    return 1;
+  }
+  process.stdout.write(`${answer}\n`);
   return 0;
 }
 

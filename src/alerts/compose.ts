@@ -6,7 +6,7 @@ import type { Config, VirtualService } from '../config/model.js';
 import { hostPort, virtualId } from '../config/effective.js';
 
 /** IPVS changes, repeats for a real still down, and a reload whose config did not parse. */
-export type AlertKind = ChangeKind | 'inaccessible' | 'reload-failed' | 'role' | 'cert-expiring';
+export type AlertKind = ChangeKind | 'inaccessible' | 'reload-failed' | 'role' | 'cert-expiring' | 'override';
 
 /** One thing worth a mail: an IPVS change or a repeat for a real still down. */
 export interface AlertItem {
@@ -104,6 +104,7 @@ const CATEGORY: Record<AlertKind, [string, string]> = {
   'reload-failed': ['configuration reload', 'failed'],
   role: ['role', 'changed'],
   'cert-expiring': ['TLS certificate', 'expiring'],
+  override: ['override', 'changed'],
   'added-fallback': ['fallback server', 'added'],
   'deleted-fallback': ['fallback server', 'removed'],
   'added-virtual': ['virtual service', 'added'],

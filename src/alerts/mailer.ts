@@ -322,12 +322,18 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
   const onRole = (e: DaemonEvents['role'][0]) => {
     enqueue({ kind: 'role', message: roleMessage(e), status: daemonState, at: e.at });
   };
+  // An operator's override goes to the recipients of its virtual service (global ones for an
+  // override a reload dropped), so the other operators learn who took what out.
+  const onOverride = (e: DaemonEvents['override'][0]) => {
+    enqueue({ kind: 'override', message: e.message, subject: e.subject, virtual: e.virtual, status: daemonState, at: e.at });
+  };
   // certwarndays (health/cert-watch.ts decides when): to the virtual service's recipients
   const onCert = (e: DaemonEvents['cert-expiring'][0]) => {
     enqueue({ kind: 'cert-expiring', message: e.message, subject: e.subject, virtual: e.virtual, status: daemonState, at: e.at });
   };
   bus.on('ipvs', onIpvs);
   bus.on('cert-expiring', onCert);
+  bus.on('override', onOverride);
   bus.on('state', onState);
   bus.on('transition', onTransition);
   bus.on('reload', onReload);
@@ -349,6 +355,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
         bus.off('transition', onTransition);
         bus.off('reload', onReload);
         bus.off('role', onRole);
+        bus.off('override', onOverride);
         clearInterval(repeatTimer);
         flush();
         await Promise.all([...outboxes.values()].map((o) => o.drain(drainMs)));

@@ -17,6 +17,7 @@ import { addDraining, drainsFor, type Draining } from '../table/drain.js';
 import type { Forget } from '../table/plan.js';
 import { Reconciler, type DesiredState } from '../table/reconciler.js';
 import { planReload, type ReloadPlan } from '../table/reload-plan.js';
+import { Overrides } from '../table/override.js';
 import { SyncReconciler, desiredDaemons } from '../table/sync.js';
 import { SlowStart } from '../table/slow-start.js';
 import { DaemonBus, type DaemonEvents, type DaemonState, type Health, type Role } from '../events/index.js';
@@ -87,6 +88,10 @@ export class Daemon {
   readonly agents: AgentWeights;
   /** the agent probes: timers of their own, beside the checks. */
   private readonly agentScheduler: Scheduler;
+  /** the operator's overrides (`lvsd disable|drain|weight`; commands and state file: ./override.ts). */
+  readonly overrides = new Overrides();
+  /** a real's health for the table: what its checks say, unless the operator disabled it. */
+  readonly health = (b: Binding): Health => this.overrides.health(b, this.book.health(b));
 
   constructor(private readonly opts: DaemonOptions) {
     this.config = opts.config;
@@ -113,7 +118,8 @@ export class Daemon {
     this.sync = new SyncReconciler(opts.driver.sync, this.bus, () => desiredDaemons(this.config.global, this.role), {
       repairIntervalMs: opts.repairIntervalMs ?? 10_000,
     });
-    this.weightStages.push(this.slowStart.stage);
+    // an operator's weight comes before the ramp, which then ramps up to what is left of it
+    this.weightStages.push(this.overrides.stage, this.slowStart.stage);
     this.bus.on('transition', (e) => this.ramp(e));
   }
 
@@ -363,7 +369,7 @@ export class Daemon {
 
   private desired(): DesiredState {
     if (this.stopping) return { services: [], forget: this.forget };
-    return this.desiredOf(this.config, this.book.all(), this.book.health, this.live(performance.now()), this.forget);
+    return this.desiredOf(this.config, this.book.all(), this.health, this.live(performance.now()), this.forget);
   }
 
   /** The desired state for a config, its bindings' health, the drains in force and the services to forget. */

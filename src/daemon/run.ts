@@ -28,6 +28,8 @@ import { attachTrackFile } from './trackfile.js';
 import { Announcer } from '../announce/announcer.js';
 import { atomicWrite } from './atomic-write.js';
 import { planAnswer } from './plan-answer.js';
+import { attachOverrides, type OverrideControl } from './override.js';
+import { defaultOverrideFile } from './override-file.js';
 
 export type DriverKind = 'ipvsadm' | 'netlink' | 'auto' | 'memory';
 export const DRIVER_KINDS: readonly DriverKind[] = ['ipvsadm', 'netlink', 'auto', 'memory'];
@@ -64,6 +66,8 @@ export interface RunOptions {
   statusHttp?: { host: string; port: number };
   /** where the role is kept across restarts (default: the pid file's path with .role). */
   roleFile?: string;
+  /** where operator overrides are kept (default: the pid file's path with .overrides). */
+  overrideFile?: string;
   /** as root, refuse a config file others may write (default true; see strict-modes.ts). */
   strictModes?: boolean;
 }
@@ -117,12 +121,14 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     return 0;
   }
   let role: RoleControl | undefined; // set once the daemon and its subscribers exist
+  let overrides: OverrideControl | undefined; // likewise
   const status = new StatusService({
     controlSocket: opts.controlSocket ?? defaultControlSocket(opts.pidFile),
     statusHttp: opts.statusHttp,
     role: (word) => role?.command(word) ?? 'error: not ready',
     // the socket listens only once the daemon below exists (status.start)
     plan: (file) => planAnswer(daemon, file),
+    override: (words) => overrides?.command(words) ?? 'error: not ready',
   });
   driver = timedDriver(driver, status.metrics.applyTimer);
 
@@ -141,6 +147,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
   const track = attachTrackFile(daemon, logError);
   const announcer = new Announcer(daemon, { log: (level, message) => bus.emit('log', { level, message }), writeFile: birdReadable });
   daemon.announce = announcer;
+  overrides = attachOverrides(daemon, opts.overrideFile ?? defaultOverrideFile(opts.pidFile), logError);
 
   const detachFallback = attachFallbackCommand(daemon);
   // The file is always watched; whether a change reloads is the current config's autoreload.
@@ -166,6 +173,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
       await daemon.stop();
       track.close();
       role?.close();
+      overrides?.close();
       await status.close();
       subs.log(`Linux Director Daemon terminated on signal: ${signal}`);
       await subs.close();
@@ -192,6 +200,7 @@ export async function runDaemon(opts: RunOptions): Promise<number> {
     await announcer.stop();
     track.close();
     role.close();
+    overrides.close();
     await status.close();
     await subs.close();
     removePidFile(opts.pidFile);

@@ -80,7 +80,7 @@ export function attachSubscribers(daemon: Daemon, opts: SubscriberOptions): Subs
 function describe(daemon: Daemon, v: VirtualService): VirtualState | undefined {
   const bindings = daemon.book.all().filter((b) => b.virtual === v);
   if (bindings.length === 0 && !v.reals.length) return undefined;
-  const table = desiredTable(daemon.config, bindings, daemon.book.health, daemon.weightStages).find((s) => s.virtual === v);
+  const table = desiredTable(daemon.config, bindings, daemon.health, daemon.weightStages).find((s) => s.virtual === v);
   const fb = effective(daemon.config, v).fallback;
   return {
     reals: bindings.map((b) => {

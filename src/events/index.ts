@@ -92,6 +92,11 @@ export interface DaemonEvents {
       at: number;
     },
   ];
+  /**
+   * an operator override (`lvsd disable|drain|weight|enable`) was set, cleared, restored from its
+   * state file, or dropped because a reload removed its real. `virtual` is absent for a dropped one.
+   */
+  override: [{ message: string; virtual?: VirtualService; subject: string; at: number }];
   /** free-form daemon log line. */
   log: [{ level: 'error' | 'warn' | 'info' | 'debug'; message: string }];
 }

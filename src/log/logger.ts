@@ -200,6 +200,7 @@ export function eventLines(bus: DaemonBus, log: (level: Level, message: string) 
     on('reload', (e) => log('debug', e.ok ? `Reloaded configuration file '${e.file}'` : `Reload of '${e.file}' failed: ${e.error ?? 'unknown error'}`)),
     on('state', (e) => log('debug', `Daemon state: ${e.state}`)),
     on('role', (e) => log('info', roleMessage(e))),
+    on('override', (e) => log('info', e.message)),
     on('log', (e) => log(e.level, e.message)),
     // one per check: not even formatted unless debug lines are written
     on('check', (e) => enabled('debug') && log('debug', `Check ${e.key}: ${e.result.ok ? 'up' : 'down'} ${e.result.message} (${Math.round(e.latencyMs)} ms)`)),

@@ -4,13 +4,16 @@
 //   metrics       → the Prometheus exposition text
 //   ping          → pong
 //   role          → the current role (master, backup, fault or unknown)
-//   role WORD     → the one write: take role master, backup or fault; `ok WORD` or `error: ...`
+//   role WORD     → a write: take role master, backup or fault; `ok WORD` or `error: ...`
 //   plan FILE     → what a reload to FILE would change in the kernel, changing nothing: one
 //                   JSON line (status/plan.ts PlanAnswer); FILE is the rest of the line
-// The socket is owner-only (0600, root's): whoever may use it may also run ipvsadm, so the role
-// command gives nobody a power they lack.
+//   disable|drain|enable [VIRTUAL] REAL, weight [VIRTUAL] REAL N
+//                 → writes: an operator override; `ok ...` lines or `error: ...`
+// The socket is owner-only (0600, root's): whoever may use it may also run ipvsadm, so the write
+// commands give nobody a power they lack.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { OVERRIDE_USAGE, OVERRIDE_VERBS, type OverrideVerb } from '../table/override-command.js';
 
 export interface ControlHandlers {
   status(): string;
@@ -19,6 +22,8 @@ export interface ControlHandlers {
   role?(word?: string): string;
   /** `lvsd plan`: the PlanAnswer for a reload to `file`, as one JSON line. */
   plan?(file: string): Promise<string>;
+  /** an override command's words (`disable 10.0.0.1:80 10.0.0.2:80`): the answer. */
+  override?(words: string[]): string;
 }
 
 /** a command and a path up to PATH_MAX. */
@@ -107,7 +112,9 @@ export class ControlServer {
         if (role && this.handlers.role) return `${this.handlers.role(role[1])}\n`;
         const plan = /^plan[ \t]+(\S.*)$/.exec(command);
         if (plan && this.handlers.plan) return `${await this.handlers.plan(plan[1]!)}\n`;
-        return `error: unknown command ${JSON.stringify(command.slice(0, 40))} (commands: status, metrics, ping, role [master|backup|fault], plan FILE)\n`;
+        const words = command.split(/[ \t]+/);
+        if (OVERRIDE_VERBS.includes(words[0] as OverrideVerb) && this.handlers.override) return `${this.handlers.override(words)}\n`;
+        return `error: unknown command ${JSON.stringify(command.slice(0, 40))} (commands: status, metrics, ping, role [master|backup|fault], plan FILE, ${OVERRIDE_USAGE})\n`;
       }
     }
   }

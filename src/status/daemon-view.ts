@@ -31,6 +31,8 @@ export interface DaemonView {
   readonly announce?: { status(): BgpStatus };
   /** what the reals' agents last said (absent in views without agents). */
   readonly agents?: { view(b: Binding): AgentView | undefined };
+  /** the operator's overrides, read only (they change through StatusOptions.override; optional as slowStart). */
+  readonly overrides?: { of(b: Binding): { action: 'disable' | 'drain' | 'weight'; weight?: number; at: number } | undefined };
   /** every binding with its state. */
   snapshot(): { binding: Binding; state: BindingState }[];
 }

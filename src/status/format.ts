@@ -30,7 +30,19 @@ function table(rows: string[][], indent = '  '): string[] {
   return rows.map((r) => (indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).trimEnd());
 }
 
+/** `disabled by lvsd disable 5m ago; ` first: an override wins over what the checks say. */
+function overrideNote(r: RealStatus, now: number): string {
+  const o = r.override;
+  if (!o) return '';
+  const what = o.action === 'weight' ? `weight ${o.weight} set` : o.action === 'drain' ? 'drained' : 'disabled';
+  return `${what} by lvsd ${o.action} ${duration((now - Date.parse(o.since)) / 1000)} ago; `;
+}
+
 function reason(r: RealStatus, now: number): string {
+  return (overrideNote(r, now) + checkReason(r, now)).replace(/; $/, '');
+}
+
+function checkReason(r: RealStatus, now: number): string {
   if (r.health === 'unknown') return 'waiting for the first check';
   if (r.health === 'down') return (r.successes > 0 ? `rising ${r.successes}/${r.rise}; ` : '') + printable(r.lastMessage ?? '');
   const ramp = r.slowstart ? `slow start ${r.slowstart.weight}/${r.slowstart.target}, ${duration(r.slowstart.secondsLeft)} left; ` : '';

@@ -19,6 +19,8 @@ export interface StatusOptions {
   role?: (word?: string) => string;
   /** `plan FILE` on the control socket: the daemon's PlanAnswer as one JSON line. */
   plan?: (file: string) => Promise<string>;
+  /** the control socket's override commands (`disable|drain|enable|weight ...`). */
+  override?: (words: string[]) => string;
 }
 
 export class StatusService {
@@ -42,7 +44,7 @@ export class StatusService {
     this.metrics.attach(daemon, collector, sources);
     const status = () => JSON.stringify(collector.snapshot());
     const metrics = () => this.metrics.render();
-    const control = new ControlServer(this.opts.controlSocket, { status, metrics, role: this.opts.role, plan: this.opts.plan });
+    const control = new ControlServer(this.opts.controlSocket, { status, metrics, role: this.opts.role, plan: this.opts.plan, override: this.opts.override });
     try {
       await control.listen();
       this.control = control;

@@ -45,6 +45,7 @@ export class StatusMetrics {
     certLeft: this.gauge('lvsd_real_cert_expiry_seconds', 'seconds until that certificate expires (negative once expired)', ['virtual', 'real']),
     agentWeight: this.gauge('lvsd_real_agent_weight', "the weight the real's agent asks for (0 for drain, down, maint)", ['virtual', 'real', 'state']),
     agentFailing: this.gauge('lvsd_real_agent_failing', "1 while the real's agent gives no usable reply (its last word stands)", ['virtual', 'real']),
+    override: this.gauge('lvsd_real_override', 'an operator override on the real server (lvsd disable|drain|weight): 1 for its action', ['virtual', 'real', 'action']),
     fallback: this.gauge('lvsd_fallback_active', '1 when the fallback server is in the kernel table', ['virtual']),
     checkDuration: new Histogram({
       name: 'lvsd_check_duration_seconds',
@@ -135,7 +136,7 @@ export class StatusMetrics {
     const snap = this.collector?.snapshot();
     if (snap) {
       const m = this.m;
-      for (const g of [m.state, m.syncDaemon, m.bgpAnnounced, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.certExpiry, m.certLeft, m.fallback, m.agentWeight, m.agentFailing]) g.reset();
+      for (const g of [m.state, m.syncDaemon, m.bgpAnnounced, m.up, m.health, m.weight, m.failures, m.successes, m.ramp, m.rampLeft, m.since, m.latency, m.certExpiry, m.certLeft, m.fallback, m.agentWeight, m.agentFailing, m.override]) g.reset();
       for (const s of STATES) m.state.set({ state: s }, s === snap.lvsd.state ? 1 : 0);
       for (const r of ROLES) m.role.set({ role: r }, r === snap.role ? 1 : 0);
       for (const d of snap.sync.daemons ?? []) m.syncDaemon.set({ state: d.state, ifname: d.ifname, syncid: String(d.syncid) }, 1);
@@ -167,6 +168,7 @@ export class StatusMetrics {
             m.agentWeight.set({ ...l, state: r.agent.state }, r.agent.weight);
             m.agentFailing.set(l, r.agent.error ? 1 : 0);
           }
+          if (r.override) m.override.set({ ...l, action: r.override.action }, 1);
         }
         if (v.fallback) m.fallback.set({ virtual: v.id }, v.fallback.active ? 1 : 0);
       }

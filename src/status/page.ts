@@ -30,6 +30,7 @@ tr.real.up{background:var(--up-bg)}tr.real.down{background:var(--down-bg)}tr.rea
 tr.real.up td:first-child{box-shadow:inset 4px 0 var(--up)}tr.real.down td:first-child{box-shadow:inset 4px 0 var(--down)}tr.real.unknown td:first-child{box-shadow:inset 4px 0 var(--unk)}
 .badge{display:inline-block;min-width:64px;text-align:center;border-radius:10px;padding:1px 8px;font-size:12px;font-weight:700;color:#fff;text-transform:uppercase}
 .badge.up{background:var(--up)}.badge.down{background:var(--down)}.badge.unknown{background:var(--unk)}.badge.other{background:#5f6b76}
+.badge.override{background:#6a3fb5;margin-top:3px}tr.real.overridden td:first-child{box-shadow:inset 4px 0 #6a3fb5}
 .badge.state{background:#2e7dd1}.badge.role{background:#5f6b76;min-width:0}.badge.role.master{background:#1b7f3b}.badge.role.fault{background:#c62828}
 .mute,.why{color:var(--mute)}tr.real.down .why{color:#8e1b1b;font-weight:600}
 td.why{overflow-wrap:anywhere}
@@ -73,8 +74,10 @@ function realRow(v, r) {
   const extra = (Date.now() - fetchedAt) / 1000;
   const why = r.health === "down" ? (r.lastMessage || "") :
     r.lastFailure ? "last failure " + ago(r.lastFailure.at) + ": " + r.lastFailure.message : (r.lastMessage || "");
-  const tr = el("tr", "real " + r.health,
-    el("td", null, el("span", "badge " + r.health, r.health)),
+  const o = r.override;
+  const tr = el("tr", "real " + r.health + (o ? " overridden" : ""),
+    el("td", null, el("span", "badge " + r.health, r.health),
+      o ? el("span", "badge override", o.action === "weight" ? "weight " + o.weight : o.action === "drain" ? "drained" : "disabled") : null),
     el("td", "addr", hp(r.address, r.port), " ", el("span", "mute", r.forward), certSpan(r.cert)),
     el("td", "num weight", r.kernelWeight === null ? "—" : r.kernelWeight, el("span", "mute", " / " + r.weight)),
     el("td", "num", dur(r.inStateSeconds + extra)),
@@ -86,6 +89,10 @@ function realRow(v, r) {
   tr.cells[2].title = "weight in the kernel / configured weight";
   tr.dataset.real = hp(r.address, r.port);
   tr.dataset.virtual = v.label;
+  if (o) {
+    tr.dataset.override = o.action;
+    tr.cells[0].title = "lvsd " + o.action + " since " + clock(o.since) + " (lvsd enable clears it)";
+  }
   return tr;
 }
 function virtualSection(v) {

@@ -130,6 +130,7 @@ export class StatusCollector {
           lastFailure: b ? (this.lastFailure.get(b.binding.target.key) ?? null) : null,
           cert: s.cert ? certStatus(s.cert, effective(d.config, v).certwarndays) : null,
           ...this.agentOf(b?.binding),
+          override: overrideOf(d, b?.binding),
         });
       }
       const fallback = fallbackOf(d.config, v, inKernel);
@@ -192,6 +193,11 @@ export class StatusCollector {
     if (!b || b.socket === null) return null; // bird= never set: nothing to say
     return { ...b, lastError: b.lastError ? { ...b.lastError, message: this.redact(b.lastError.message) } : null };
   }
+}
+
+function overrideOf(d: DaemonView, b: Binding | undefined): RealStatus['override'] {
+  const o = b && d.overrides?.of(b);
+  return o ? { action: o.action, ...(o.action === 'weight' ? { weight: o.weight } : {}), since: new Date(o.at).toISOString() } : null;
 }
 
 /** service key → (destKey → weight). */

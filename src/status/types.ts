@@ -38,6 +38,8 @@ export interface RealStatus {
   cert: CertStatus | null;
   /** agentport= or agentoutput=: the agent's last reply, its word and the weight it asks for. */
   agent?: AgentView;
+  /** an operator override (`lvsd disable|drain|weight`), which wins over the checks; null: none. */
+  override: { action: 'disable' | 'drain' | 'weight'; weight?: number; since: string } | null;
 }
 
 export interface CertStatus {
