@@ -308,23 +308,35 @@ async function role(cfgPath: string, pidFile: string, socket: string, word: stri
     process.stderr.write(`lvsd: the role must be master, backup or fault, got ${JSON.stringify(word)}\n`);
     return 255;
   }
+  const answer = await ask(cfgPath, pidFile, socket, word === undefined ? 'role' : `role ${word}`, 'tell its role');
+  if (typeof answer === 'number') return answer;
+  if (word === undefined) process.stdout.write(`${answer}\n`);
+  return 0;
+}
+
+/**
+ * One command to the running daemon: its answer, or the exit status after saying why there is
+ * none (3 no daemon runs; 1 no answer, or `error: ...`, which the daemon refused).
+ */
+async function ask(cfgPath: string, pidFile: string, socket: string, command: string, what: string): Promise<string | number> {
   if (readPid(pidFile).state !== 'running') {
-    process.stderr.write(`lvsd is stopped for ${cfgPath}: no daemon to tell its role\n`);
+    process.stderr.write(`lvsd is stopped for ${cfgPath}: no daemon to ${what}\n`);
     return 3;
   }
   let answer: string;
   try {
-    answer = (await queryControl(socket, word === undefined ? 'role' : `role ${word}`)).trim();
+    answer = (await queryControl(socket, command)).trim();
   } catch (e) {
-    process.stderr.write(`lvsd: no answer on the control socket ${socket}: ${(e as Error).message}\n`);
+    // the socket is owner-only: anyone else is refused by the kernel
+    const denied = (e as NodeJS.ErrnoException).code === 'EACCES' ? ' (only its owner, root, may use it)' : '';
+    process.stderr.write(`lvsd: no answer on the control socket ${socket}: ${(e as Error).message}${denied}\n`);
     return 1;
   }
   if (answer.startsWith('error:') || answer === '') {
     process.stderr.write(`lvsd: ${answer || 'empty answer from the daemon'}\n`);
     return 1;
   }
-  if (word === undefined) process.stdout.write(`${answer}\n`);
-  return 0;
+  return answer;
 }
 
 /** `[CONFIG] disable|drain|enable|weight ARGS`: the config positional and the command's words. */
@@ -345,22 +357,8 @@ async function override(cfgPath: string, pidFile: string, socket: string, words:
     process.stderr.write(`lvsd: ${req}\n`);
     return 255;
   }
-  if (readPid(pidFile).state !== 'running') {
-    process.stderr.write(`lvsd is stopped for ${cfgPath}: no daemon to ${req.verb}\n`);
-    return 3;
-  }
-  let answer: string;
-  try {
-    answer = (await queryControl(socket, words.join(' '))).trim();
-  } catch (e) {
-    const denied = (e as NodeJS.ErrnoException).code === 'EACCES' ? ' (only its owner, root, may change the daemon)' : '';
-    process.stderr.write(`lvsd: no answer on the control socket ${socket}: ${(e as Error).message}${denied}\n`);
-    return 1;
-  }
-  if (answer.startsWith('error:') || answer === '') {
-    process.stderr.write(`lvsd: ${answer || 'empty answer from the daemon'}\n`);
-    return 1;
-  }
+  const answer = await ask(cfgPath, pidFile, socket, words.join(' '), req.verb);
+  if (typeof answer === 'number') return answer;
   process.stdout.write(`${answer}\n`);
   return 0;
 }

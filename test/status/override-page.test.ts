@@ -2,16 +2,11 @@
 // by playwright-core, as page.test.ts): a drained and a disabled real carry their badge, the
 // page still loads with no outside request and no CSP complaint.
 import t from 'tap';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { weightsOf, waitFor, runCli } from '../helpers/lvsd.js';
 import { startLvsd, VIP } from './helpers.js';
+import { noChromium, openPage } from './browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-
-t.test('overrides on the status page', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} missing: install the Debian package chromium` }, async (t) => {
-  const { chromium } = await import('playwright-core');
+t.test('overrides on the status page', { skip: noChromium }, async (t) => {
   const d = await startLvsd(t, ['127.0.41.11', '127.0.41.12', '127.0.41.13'], { args: ['--status-http', '127.0.0.1:0'] });
   const url = (await d.status()).http!.url;
   const [a, b, c] = d.reals;
@@ -21,22 +16,7 @@ t.test('overrides on the status page', { skip: existsSync(CHROMIUM) ? false : `$
   t.equal((await cli('disable', b!.addr)).code, 0);
   await waitFor('drained and disabled in the kernel', async () => (await weightsOf(d.state, VIP, d.reals.map((r) => r.addr))).join() === '0,,4');
 
-  const profile = mkdtempSync(join(tmpdir(), 'lvsd-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = await browser.newPage();
-  const requests: string[] = [];
-  const problems: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && problems.push(m.text()));
-  page.on('pageerror', (e) => problems.push(e.message));
+  const { page, requests, problems } = await openPage(t);
   await page.goto(url);
   const row = (addr: string) => page.locator(`tr.real[data-real="${addr}"]`);
   await page.waitForFunction(() => document.querySelectorAll('tr.real.overridden').length === 2, null, { timeout: 20000 });

@@ -3,26 +3,24 @@
 // server's row turns red once the server is stopped. Screenshots go to test/status/.output/
 // (LVSD_DOCS_SCREENSHOT=1 also refreshes docs/status-page.png for the README).
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { weightsOf, waitFor, ROOT } from '../helpers/lvsd.js';
 import { TempDir } from '../helpers/lvsd.js';
 import { startLvsd, configText, VIP } from './helpers.js';
 import { httpsReal, makeCert, noOpenssl } from './tls-reals.js';
+import { noChromium, openPage } from './browser.js';
 
 const VIP2 = '127.0.0.101:443';
 /** an https service whose real's certificate expires in 3 days (certwarndays=14: shown red). */
 const VIP3 = '127.0.0.102:443';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = join(ROOT, 'test', 'status', '.output');
 const RED_ROW = 'rgb(253, 226, 226)';
 const RED_BADGE = 'rgb(198, 40, 40)';
 const GREEN_ROW = 'rgb(231, 246, 236)';
 
-t.test('the status page turns a stopped real server red', { skip: existsSync(CHROMIUM) ? noOpenssl : `${CHROMIUM} missing: install the Debian package chromium` }, async (t) => {
-  const { chromium } = await import('playwright-core');
+t.test('the status page turns a stopped real server red', { skip: noChromium || noOpenssl }, async (t) => {
   const certs = new TempDir();
   t.teardown(() => certs.remove());
   const tlsReal = await httpsReal(t, '127.0.0.84', makeCert(certs, 'near', 'shop.example.test', 3));
@@ -38,23 +36,7 @@ t.test('the status page turns a stopped real server red', { skip: existsSync(CHR
   const url = (await d.status()).http!.url;
   await waitFor('all reals up', async () => (await weightsOf(d.state, VIP, d.reals.map((r) => r.addr))).join() === '2,3,4');
 
-  const profile = mkdtempSync(join(tmpdir(), 'lvsd-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1100, height: 720 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page = await browser.newPage();
-  const requests: string[] = [];
-  const problems: string[] = [];
-  page.on('request', (r) => requests.push(r.url()));
-  page.on('console', (m) => (m.type() === 'error' || m.type() === 'warning') && problems.push(m.text()));
-  page.on('pageerror', (e) => problems.push(e.message));
+  const { page, requests, problems } = await openPage(t, { width: 1100, height: 720 });
 
   await page.goto(url);
   const row = (r: (typeof d.reals)[number], vip = VIP) => page.locator(`section[data-virtual="${vip}"] tr.real[data-real="${r.addr}"]`);
