@@ -15,7 +15,7 @@ export interface StatusOptions {
   controlSocket: string;
   /** --status-http: wins over the config's statushttp=. */
   statusHttp?: { host: string; port: number };
-  /** the control socket's one write command, `role [WORD]` (the daemon process owns it). */
+  /** the control socket's `role [WORD]` (the daemon process owns it). */
   role?: (word?: string) => string;
   /** `plan FILE` on the control socket: the daemon's PlanAnswer as one JSON line. */
   plan?: (file: string) => Promise<string>;
