@@ -25,6 +25,11 @@ export interface MailerOptions {
   config?: Config;
   /** the virtual service's state now (reals, health, IPVS weight); default: what the bus told us. */
   describe?(v: VirtualService): VirtualState | undefined;
+  /**
+   * the operator took this real out or quiesced it on purpose (`lvsd disable|drain|weight`): its
+   * change is mailed once, but it is not `Inaccessible` and starts no repeats.
+   */
+  deliberate?(e: DaemonEvents['ipvs'][0]): boolean;
   /** default os.hostname(). */
   hostname?: string;
   /**
@@ -287,7 +292,7 @@ export function attachMailer(bus: DaemonBus, opts: MailerOptions = {}): Mailer {
     if (!MAILED.has(e.kind)) return;
     // repeat bookkeeping comes before the status filter, as in ldirectord
     if (e.subject) {
-      if (STARTS_REPEAT.has(e.kind) && settingsFor(e.virtual).freq > 0) repeats.set(e.subject, { virtual: e.virtual, alertAt: performance.now() });
+      if (STARTS_REPEAT.has(e.kind) && settingsFor(e.virtual).freq > 0 && !opts.deliberate?.(e)) repeats.set(e.subject, { virtual: e.virtual, alertAt: performance.now() });
       else repeats.delete(e.subject);
     }
     enqueue({ kind: e.kind, message: e.message, subject: e.subject, virtual: e.virtual, status: daemonState, at: e.at });

@@ -7,7 +7,8 @@ import { attachCertWatch } from '../health/cert-watch.js';
 import { attachNotify } from '../systemd/notify.js';
 import type { Config, VirtualService } from '../config/model.js';
 import { effective } from '../config/effective.js';
-import { desiredTable } from '../table/desired.js';
+import { desiredTable, kernelPort } from '../table/desired.js';
+import type { DaemonEvents } from '../events/index.js';
 import type { Daemon } from './daemon.js';
 
 export interface Subscribers {
@@ -54,7 +55,7 @@ export function attachSubscribers(daemon: Daemon, opts: SubscriberOptions): Subs
     usersOf: (key) => daemon.book.bindingsFor(key).map((b) => ({ virtual: b.virtual, real: b.real })),
     onError: (m) => logger.log('error', m),
   });
-  const mailer = attachMailer(bus, { config: daemon.config, describe: (v) => describe(daemon, v) });
+  const mailer = attachMailer(bus, { config: daemon.config, describe: (v) => describe(daemon, v), deliberate: (e) => overridden(daemon, e) });
   const stopCertWatch = attachCertWatch(bus, { config: () => daemon.config, bindingsFor: (key) => daemon.book.bindingsFor(key) });
   const notify = attachNotify(bus, { alive: () => daemon.scheduler.isAlive(), onError: (m) => logger.log('warn', m) });
   return {
@@ -74,6 +75,16 @@ export function attachSubscribers(daemon: Daemon, opts: SubscriberOptions): Subs
       await logger.close();
     },
   };
+}
+
+/** An IPVS change to a real the operator has an override on (its kernel address and port). */
+function overridden(daemon: Daemon, e: DaemonEvents['ipvs'][0]): boolean {
+  const c = e.change;
+  const at = c.op === 'del-dest' ? c : c.op === 'add-dest' || c.op === 'edit-dest' ? c.dest : undefined;
+  if (!at || !e.virtual) return false;
+  return daemon.book
+    .all()
+    .some((b) => b.virtual === e.virtual && b.real.address === at.address && kernelPort(b.virtual, b.real.forward, b.real.port) === at.port && daemon.overrides.of(b) !== undefined);
 }
 
 /** A virtual service as it stands now, for the body of alert mails. */

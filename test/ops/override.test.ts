@@ -21,6 +21,7 @@ function config(smtpPort: number, r1: string, r2: string | undefined): string {
     'checktimeout=10',
     'negotiatetimeout=10',
     'emailalert=ops@example.test',
+    'emailalertfreq=1', // a real taken out on purpose is not "Inaccessible": no repeats
     `smtp=127.0.0.1:${smtpPort}`,
     '',
     `virtual=${A}`,
@@ -155,6 +156,11 @@ t.test('disable, drain, weight, enable: kernel, refusals, status, mail, reload, 
   t.equal(other.status, 1, 'not the owner: refused');
   t.match(other.stderr, /EACCES.*only its owner, root, may use it/);
   t.notOk(await present(state, A, r1), 'and nothing changed');
+
+  t.notOk(
+    mailServer.mails.some((m) => m.body.includes(`Inaccessible real server: ${r1}`)),
+    'minutes out of the table on purpose, and no "Inaccessible real server" repeat for it',
+  );
 
   // enable with REAL alone clears every override of it
   const on = await cli('enable', r1);
