@@ -43,12 +43,13 @@ t.test('metrics and status.json follow health, IPVS failures and reloads', async
   t.equal(r.status, 200);
   t.match(r.type, /^text\/plain; version=0\.0\.4/, 'Prometheus text format');
   let m = parseMetrics(r.text);
-  t.equal(NAMES.length, 33, 'the README lists 33 lvsd metrics');
+  t.equal(NAMES.length, 34, 'the README lists 34 lvsd metrics');
   // lvsd_sync_daemon has a series per running sync daemon; this director runs none. The slow-start
   // gauges have a series per ramp in progress (test/pool/slowstart.test.ts); none runs here.
   // The certificate gauges have a series per real checked over TLS (test/status/cert-expiry.test.ts); http here.
   // The agent gauges have one per real with an agent (test/e2e/agent.test.ts); these reals have none.
-  const sometimes = ['lvsd_sync_daemon', 'lvsd_real_slowstart_weight', 'lvsd_real_slowstart_seconds_left', 'lvsd_real_cert_expiry_timestamp_seconds', 'lvsd_real_cert_expiry_seconds', 'lvsd_real_agent_weight', 'lvsd_real_agent_failing'];
+  // The override gauge has one per override (test/ops/override.test.ts); none here.
+  const sometimes = ['lvsd_sync_daemon', 'lvsd_real_slowstart_weight', 'lvsd_real_slowstart_seconds_left', 'lvsd_real_cert_expiry_timestamp_seconds', 'lvsd_real_cert_expiry_seconds', 'lvsd_real_agent_weight', 'lvsd_real_agent_failing', 'lvsd_real_override'];
   for (const n of NAMES.filter((x) => !sometimes.includes(x))) t.ok([...m.keys()].some((k) => k === n || k.startsWith(`${n}{`)), `${n} exported`);
   t.equal(metric(m, 'lvsd_daemon_state', { state: 'running' }), 1);
   t.equal(metric(m, 'lvsd_real_health', { real: ra, state: 'up' }), 1);
