@@ -300,7 +300,9 @@ export class Daemon {
     }
     // drained: what the table has now and the new config, every real up, no longer has
     const draining = drainsFor(this.desired().services, desiredTable(next, bindings, () => 'up'), next, now);
-    return { health: this.book.healthAfter(bindings, FRESH), forget, draining };
+    // as desired() sees it: an operator's disable holds across the reload
+    const after = this.book.healthAfter(bindings, FRESH);
+    return { health: (b) => this.overrides.health(b, after(b)), forget, draining };
   }
 
   private async loadCheckers(bindings: readonly Binding[]): Promise<void> {

@@ -38,7 +38,7 @@ export function planReload(kernel: Table, atReload: DesiredState, settled: Desir
     const c = p.change;
     const until = c.op === 'del-dest' ? ends.get(`${serviceKeyString(c.service)}/${destKey(c.address, c.port)}`) : undefined;
     if (until === undefined) return { ...p, after: 'check' };
-    return { ...p, after: 'drain', seconds: Math.max(0, Math.ceil((until - now) / 1000)) };
+    return { ...p, after: 'drain', seconds: Math.max(0, Math.ceil(Math.round(until - now) / 1000)) /* whole ms first: (now + 5000) - now may be 5000.000000001 */ };
   });
   return { atReload: first, later };
 }

@@ -130,6 +130,10 @@ t.test('disable, drain, weight, enable: kernel, refusals, status, mail, reload, 
   // mailed through the alert machinery
   await waitFor('the override mail', () => mailServer.mails.some((m) => m.body.includes(`Log-Message: [web] Override: disable (out of the table) for real server ${r1} (tcp:${A})`)));
 
+  // a plan of the file in force sees the overrides as the table does: nothing to change
+  const planned = await cli('plan');
+  t.same([planned.code, planned.stdout], [0, 'no changes\n'], 'lvsd plan with overrides in force: no changes');
+
   // a reload that removes r2 drops its override; the others stay in force
   writeFileSync(cfg, config(mailServer.port, r1, undefined));
   t.equal((await cli('reload')).code, 0);

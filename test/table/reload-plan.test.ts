@@ -40,6 +40,12 @@ t.test('a real removed, one added, a weight changed: batch, then check and drain
     ['Purged real server (start): 10.1.1.2:80 (10.0.0.1:80)', 'drain', 4],
   ]);
   t.same(kernel, snapshot, 'the kernel view given is left as it was');
+  // a monotonic clock is a float: (now + 5000) - now can come out a hair above 5000
+  const now = 3194.416931789;
+  const drift = drainsFor(previous, desiredTable(next, bindings, up), next, now);
+  t.ok(drift[0]!.until - now > 5000, 'this clock value shows the float drift');
+  const fresh = planReload(kernel, { services: atReload, forget: [] }, { services: settled, forget: [] }, drift, now);
+  t.equal(fresh.later.find((p) => p.after === 'drain')?.seconds, 5, 'a fresh 5 s drain says 5 s, not 6');
 });
 
 t.test('the last real removed: its fallback comes in at reload, the real goes after its drain', async (t) => {
