@@ -27,7 +27,8 @@ t.test('rise=3: a recovering real enters after its third success, counted in sta
     if (r.health === 'down' && r.successes > 0 && !seen.has(r.successes)) seen.set(r.successes, { snap, metrics, kernel });
     return kernel === 3;
   });
-  t.same([...seen.keys()].sort(), [1, 2], 'status showed 1/3 and 2/3 while b was down');
+  // a poll slower than a check (a loaded machine) may miss one step; the log below has them all
+  t.ok(seen.size >= 1 && [...seen.keys()].every((n) => n === 1 || n === 2), `status showed the count on the way while b was down (${[...seen.keys()].sort().join(', ')} of 1, 2)`);
   for (const [n, { snap, metrics, kernel }] of seen) {
     const r = d.real(snap, b)!;
     t.match(r, { health: 'down', successes: n, rise: 3 }, `JSON: rising ${n}/3`);
@@ -37,6 +38,8 @@ t.test('rise=3: a recovering real enters after its third success, counted in sta
     t.equal(metric(parseMetrics(metrics), 'lvsd_real_rise_successes', { real: b.addr }), n, `metrics: ${n}`);
   }
 
+  // the log line follows the kernel write it reports
+  await waitFor('the add logged', () => d.lvsd.out.slice(before).includes(`Added real server: ${b.addr} (${VIP}) (Weight set to 3)`));
   const out = d.lvsd.out.slice(before);
   const soft = (n: number) => out.indexOf(`Soft rise real server: ${b.addr} (tcp:${VIP}) success ${n}/3`);
   const added = out.indexOf(`Added real server: ${b.addr} (${VIP}) (Weight set to 3)`);
