@@ -4,9 +4,9 @@
 // (etc/keepalived/keepalived.conf: VIP, kernel sync daemon switched with the VRRP state, lvsd's
 // role, lvsd's pool health); echo reals and a client in namespaces of their own, on one bridge,
 // direct routing. The client holds long connections and opens short ones all the time.
-// Cases on one shared topology: the master's keepalived stopped (once per IPVS driver), the master's
-// link down, every real unreachable from the master only (pool health; these two with the last
-// driver, every driver with LVSD_FAILOVER_FULL=1); each followed by the failback. Takeover windows and surviving connections are measured and printed ("# failover ..."
+// Cases, once per IPVS driver on one shared topology: the master's keepalived stopped, the master's
+// link down, every real unreachable from the master only (pool health); each followed by the
+// failback. Takeover windows and surviving connections are measured and printed ("# failover ..."
 // lines), never asserted against a clock: under emulation the host may starve the guest.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,11 +20,6 @@ import { EchoReal, Keepalived, PORT, Traffic, VIP, connEntries, holdsVip, ip, ip
 
 const execFileAsync = promisify(execFile);
 const DRIVERS = (process.env.LVSD_KERNEL_DRIVERS ?? 'ipvsadm,netlink').split(',').filter(Boolean);
-// Every driver runs the warm backup and the keepalived-stop takeover and failback (what the driver
-// does in a failover: the table, the sync daemon). The link-down and pool-health cases differ only
-// in what keepalived sees, so CI runs them with the last driver alone (they took 15 of the suite's
-// minutes per driver under load); LVSD_FAILOVER_FULL=1 runs them with every driver.
-const everyCase = (driver) => process.env.LVSD_FAILOVER_FULL === '1' || driver === DRIVERS.at(-1);
 const LONG = 8; // long-lived connections held through every case
 const DEAD = 3; // rs3 fails its check from the start; its echo service still answers, so a request
 // scheduled there anyway would be seen
@@ -204,12 +199,10 @@ for (const driver of DRIVERS) {
     test('the master\'s keepalived stops: the backup takes over, connections go on; then fail back', () =>
       failover('keepalived-stop', () => d1.keepalived.stop(), async () => { d1.keepalived.out = ''; d1.keepalived.start(); }, { oldMasterRole: false }));
 
-    const onlyLast = everyCase(driver) ? {} : { skip: `with ${DRIVERS.at(-1)} only (LVSD_FAILOVER_FULL=1 for every driver)` };
-
-    test('the master\'s link goes down: the backup takes over, connections go on; then fail back', onlyLast, () =>
+    test('the master\'s link goes down: the backup takes over, connections go on; then fail back', () =>
       failover('link-down', () => ip('link', 'set', 'h-d1', 'down'), () => ip('link', 'set', 'h-d1', 'up')));
 
-    test('every real unreachable from the master only: its pools empty, the VIP moves; then back', onlyLast, () =>
+    test('every real unreachable from the master only: its pools empty, the VIP moves; then back', () =>
       failover('pool-health', () => ipBatch(d1.ns, [1, 2, 3].map((n) => `route add blackhole ${realAddr(n)}/32`)),
         () => ipBatch(d1.ns, [1, 2, 3].map((n) => `route del blackhole ${realAddr(n)}/32`)), {
           // measured, not asserted: the master's lvsd removes its reals before the VIP moves, and
