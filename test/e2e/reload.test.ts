@@ -25,7 +25,12 @@ function saveByRename(path: string, text: string): void {
 
 /** Writes that touch a real that stayed: any -a/-d (re-add or removal) of it after `from`. */
 function churn(state: string, from: number, real: RealServer): string[] {
-  return invocations(state).slice(from).filter((l) => l.includes(real.addr) && /(^|\s)-[ad](\s|$)/.test(l));
+  // the stand-in logs JSON lines: a command's words, and each line of a -R batch (lvsd's writes)
+  const touches = (words: string[]) => words.includes(real.addr) && words.some((w) => w === '-a' || w === '-d');
+  return invocations(state).slice(from).filter((l) => {
+    const { argv, restore = [] } = JSON.parse(l) as { argv: string[]; restore?: string[][] };
+    return [argv, ...restore].some(touches);
+  });
 }
 
 t.test('autoreload: add a real, change a weight, remove a virtual, break the syntax', async (t) => {
@@ -41,6 +46,7 @@ t.test('autoreload: add a real, change a weight, remove a virtual, break the syn
   await waitFor('new real checked and added', async () => (await weightOf(state, '127.0.0.100:80', c!.addr)) === 2);
   await waitFor('weight changed in place', async () => (await weightOf(state, '127.0.0.100:80', b!.addr)) === 7);
   await waitFor('removed virtual deleted', async () => !(await hasService(state, '127.0.0.101:80')));
+  t.equal(churn(state, mark, c!).length, 1, 'the new real\'s add is seen (the churn check sees -a in a batch)');
   t.same(churn(state, mark, a!), [], 'an unchanged real is not touched');
   t.same(churn(state, mark, b!), [], 'a weight change is an edit, not a remove and re-add');
   await lvsd.logged('Purged virtual server (start): 127.0.0.101:80');
