@@ -1,6 +1,6 @@
 // End to end: real HTTP servers, the real lvsd process, the stand-in ipvsadm playing the kernel.
 import t, { type Test } from 'tap';
-import { RealServer, TempDir, daemon, ipvsadm, runCli, saved, invocations, waitFor, weightOf as weightOfIn, weightsOf } from '../helpers/lvsd.js';
+import { RealServer, TempDir, daemon, ipvsadm, runCli, saved, invocations, ipvsadmWords, waitFor, weightOf as weightOfIn, weightsOf } from '../helpers/lvsd.js';
 
 const VIP = '127.0.0.100:80';
 
@@ -100,11 +100,7 @@ t.test('start adopts the kernel table: no healthy real removed or re-added, stra
   t.teardown(() => Promise.all(reals.map((r) => r.stop())));
   const { lvsd } = daemon(t, config(reals, ['quiescent=no']), { dir });
   await waitFor('second real added', async () => await weightOf(state, reals[1]!.addr) === 3);
-  // every command and -R line the stand-in ran, as words (lvsd writes through -R)
-  const lines = invocations(state).slice(before).flatMap((l) => {
-    const { argv, restore = [] } = JSON.parse(l) as { argv: string[]; restore?: string[][] };
-    return [argv, ...restore];
-  });
+  const lines = ipvsadmWords(state, before);
   t.notOk(lines.some((w) => w[0] === '-d' && reals.some((r) => w.includes(r.addr))), 'no delete of a configured real');
   t.ok(lines.some((w) => w[0] === '-d' && w.includes('127.0.0.29:80')), 'the stranger\'s delete is seen (the check above can see one)');
   t.equal(await weightOf(state, reals[0]!.addr), 2, 'adopted real keeps its place and its (configured) weight');

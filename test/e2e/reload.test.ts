@@ -1,7 +1,7 @@
 // Reloads that never flap: edit the config under a running daemon and watch the table.
 import t from 'tap';
 import { writeFileSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
-import { RealServer, TempDir, daemon, saved, invocations, waitFor, weightOf } from '../helpers/lvsd.js';
+import { RealServer, TempDir, daemon, saved, invocations, ipvsadmWords, waitFor, weightOf } from '../helpers/lvsd.js';
 
 const hasService = async (state: string, vip: string) => (await saved(state)).some((l) => l.startsWith('-A') && l.includes(` ${vip} `));
 
@@ -23,14 +23,9 @@ function saveByRename(path: string, text: string): void {
   renameSync(`${path}.swp`, path);
 }
 
-/** Writes that touch a real that stayed: any -a/-d (re-add or removal) of it after `from`. */
+/** Writes that touch a real: any -a/-d (add or removal) of it after `from`, as words. */
 function churn(state: string, from: number, real: RealServer): string[] {
-  // the stand-in logs JSON lines: a command's words, and each line of a -R batch (lvsd's writes)
-  const touches = (words: string[]) => words.includes(real.addr) && words.some((w) => w === '-a' || w === '-d');
-  return invocations(state).slice(from).filter((l) => {
-    const { argv, restore = [] } = JSON.parse(l) as { argv: string[]; restore?: string[][] };
-    return [argv, ...restore].some(touches);
-  });
+  return ipvsadmWords(state, from).filter((words) => words.includes(real.addr) && words.some((w) => w === '-a' || w === '-d')).map((w) => w.join(' '));
 }
 
 t.test('autoreload: add a real, change a weight, remove a virtual, break the syntax', async (t) => {

@@ -106,6 +106,14 @@ export function invocations(state: string): string[] {
   return existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
 }
 
+/** The stand-in's runs from the `from`-th on, as words: each command, then each line of its -R batch (lvsd writes through -R). */
+export function ipvsadmWords(state: string, from = 0): string[][] {
+  return invocations(state).slice(from).flatMap((l) => {
+    const { argv, restore = [] } = JSON.parse(l) as { argv: string[]; restore?: string[][] };
+    return [argv, ...restore];
+  });
+}
+
 /** The daemon's process, as daemon() starts it: `[wrapper...] node bin/lvsd.js ARGS`, its output gathered. */
 export class LvsdProcess {
   readonly child: ChildProcess;
